@@ -1,0 +1,61 @@
+using Microsoft.AspNetCore.Hosting.Server;
+using Microsoft.AspNetCore.Hosting.Server.Features;
+using Microsoft.Extensions.FileProviders;
+using Parley.Signaling;
+
+namespace Parley.Server;
+
+/// <summary>Composes Parley: web app, signaling endpoint, health checks. Tests start it in-process.</summary>
+public static class ParleyApp
+{
+    /// <summary>Where the app listens when neither <c>--urls</c>, <c>ASPNETCORE_URLS</c> nor Kestrel endpoints say.</summary>
+    public const string DefaultUrl = "http://localhost:8080";
+
+    public static WebApplication Build(string[] args, Action<WebApplicationBuilder>? configure = null)
+    {
+        var builder = WebApplication.CreateBuilder(new WebApplicationOptions
+        {
+            Args = args,
+            ContentRootPath = AppContext.BaseDirectory,
+        });
+
+        if (!HasConfiguredUrls(builder.Configuration))
+            builder.WebHost.UseUrls(DefaultUrl);
+
+        builder.Services.AddSignaling(builder.Configuration.GetSection(SignalingOptions.SectionName));
+        builder.Services.AddHealthChecks();
+        configure?.Invoke(builder);
+
+        var app = builder.Build();
+
+        var webRoot = new PhysicalFileProvider(Path.Combine(AppContext.BaseDirectory, "web"));
+        app.UseWebSockets();
+        app.UseStaticFiles(new StaticFileOptions { FileProvider = webRoot, ServeUnknownFileTypes = false });
+        app.MapSignaling("/ws");
+        app.MapHealthChecks("/healthz");
+
+        // The lobby and invite links (/r/<room>) are the same single page.
+        var index = webRoot.GetFileInfo("ui/index.html");
+        app.MapGet("/", () => Results.Stream(index.CreateReadStream(), "text/html; charset=utf-8"));
+        app.MapGet("/r/{room}", (string room) => Results.Stream(index.CreateReadStream(), "text/html; charset=utf-8"));
+
+        app.Lifetime.ApplicationStarted.Register(() => PrintUrls(app));
+        return app;
+    }
+
+    /// <summary>The addresses Kestrel actually bound (port 0 resolved), once started.</summary>
+    public static IReadOnlyList<string> BoundAddresses(WebApplication app) =>
+        app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()?.Addresses.ToList() ?? [];
+
+    private static bool HasConfiguredUrls(ConfigurationManager configuration) =>
+        !string.IsNullOrEmpty(configuration["urls"])
+        || !string.IsNullOrEmpty(configuration["http_ports"])
+        || !string.IsNullOrEmpty(configuration["https_ports"])
+        || configuration.GetSection("Kestrel:Endpoints").GetChildren().Any();
+
+    private static void PrintUrls(WebApplication app)
+    {
+        foreach (var address in BoundAddresses(app))
+            Console.WriteLine($"Parley is running: open {address}/ in your browser.");
+    }
+}

@@ -1,0 +1,4 @@
+using Parley.Server;
+
+var app = ParleyApp.Build(args);
+app.Run();
