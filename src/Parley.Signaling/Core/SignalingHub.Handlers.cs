@@ -195,7 +195,7 @@ public sealed partial class SignalingHub
         session.Name = name;
         session.JoinedAtMs = Math.Max(UnixMs, room.Members.Count == 0 ? 0 : room.Members.Max(m => m.JoinedAtMs) + 1);
         AddMember(room, session);
-        Send(connection, JoinedPayload(session, room, join.Rid));
+        Send(connection, JoinedPayload(session, room, join.Rid) with { ResumeToken = IssueToken(session) });
         Log.JoinedRoom(_logger, session.PeerId, room.Name, room.Members.Count, room.Capacity);
     }
 
@@ -238,7 +238,7 @@ public sealed partial class SignalingHub
             return;
         }
         LeaveRoom(session, LeaveReasons.Left);
-        Send(connection, new LeftMessage { Rid = leave.Rid, Room = room.Name });
+        Send(connection, new LeftMessage { Rid = leave.Rid, Room = room.Name, ResumeToken = IssueToken(session) });
     }
 
     private void HandleMedia(SignalingConnection connection, Session session, MediaMessage media)

@@ -72,11 +72,14 @@ public sealed record JoinedMessage : ServerMessage
     public required int Capacity { get; init; }
     public required bool PasswordProtected { get; init; }
     public required IReadOnlyList<Member> Members { get; init; }
+    /// <summary>A fresh token naming the room, so a resume after a restart can restore membership.</summary>
+    public string? ResumeToken { get; init; }
 }
 
 public sealed record LeftMessage : ServerMessage
 {
     public required string Room { get; init; }
+    public string? ResumeToken { get; init; }
 }
 
 public sealed record PeerJoinedMessage : ServerMessage
