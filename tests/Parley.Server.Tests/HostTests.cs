@@ -1,0 +1,54 @@
+using System.Net;
+using Microsoft.Extensions.Options;
+
+namespace Parley.Server.Tests;
+
+public sealed class HostTests
+{
+    [Fact]
+    public async Task Health_the_app_invite_links_and_static_client_are_served()
+    {
+        await using var server = await RunningServer.StartAsync();
+        using var http = new HttpClient { BaseAddress = server.BaseUri };
+
+        Assert.Equal(HttpStatusCode.OK, (await http.GetAsync("/healthz")).StatusCode);
+        var app = await http.GetAsync("/");
+        Assert.Equal("text/html", app.Content.Headers.ContentType?.MediaType);
+        var invite = await http.GetStringAsync("/r/%E5%AE%B6%E5%BA%AD");
+        Assert.Equal(await app.Content.ReadAsStringAsync(), invite);
+        Assert.Equal(HttpStatusCode.OK, (await http.GetAsync("/ui/index.html")).StatusCode);
+    }
+
+    [Fact]
+    public async Task The_signaling_endpoint_asks_plain_http_requests_to_upgrade()
+    {
+        await using var server = await RunningServer.StartAsync();
+        using var http = new HttpClient { BaseAddress = server.BaseUri };
+
+        var response = await http.GetAsync("/ws");
+
+        Assert.Equal(HttpStatusCode.UpgradeRequired, response.StatusCode);
+    }
+
+    [Fact]
+    public async Task Urls_from_the_command_line_are_honoured()
+    {
+        await using var server = await RunningServer.StartAsync("http://127.0.0.2:0");
+
+        Assert.Equal("127.0.0.2", server.BaseUri.Host);
+        using var http = new HttpClient { BaseAddress = server.BaseUri };
+        Assert.Equal(HttpStatusCode.OK, (await http.GetAsync("/healthz")).StatusCode);
+    }
+
+    [Fact]
+    public async Task Bad_configuration_stops_startup_and_names_every_problem()
+    {
+        var app = ParleyApp.Build(["--urls", "http://127.0.0.1:0", "--Signaling:RoomCapacity=12", "--Signaling:MaxMessageBytes=5"]);
+
+        var error = await Assert.ThrowsAsync<OptionsValidationException>(() => app.StartAsync());
+
+        Assert.Contains(error.Failures, f => f.Contains("RoomCapacity is 12", StringComparison.Ordinal));
+        Assert.Contains(error.Failures, f => f.Contains("MaxMessageBytes is 5", StringComparison.Ordinal));
+        await app.DisposeAsync();
+    }
+}
