@@ -1,3 +1,6 @@
+using System.Net;
+using System.Net.NetworkInformation;
+using System.Net.Sockets;
 using Microsoft.AspNetCore.Hosting.Server;
 using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.Extensions.FileProviders;
@@ -55,7 +58,21 @@ public static class ParleyApp
 
     private static void PrintUrls(WebApplication app)
     {
-        foreach (var address in BoundAddresses(app))
+        foreach (var address in BoundAddresses(app).SelectMany(OpenableUrls).Distinct())
             Console.WriteLine($"Parley is running: open {address}/ in your browser.");
+    }
+
+    /// <summary>A wildcard binding (0.0.0.0, [::]) is not a URL anyone can open: list this machine's addresses instead.</summary>
+    private static IEnumerable<string> OpenableUrls(string bound)
+    {
+        var uri = new Uri(bound.Replace("://+", "://0.0.0.0", StringComparison.Ordinal).Replace("://*", "://0.0.0.0", StringComparison.Ordinal));
+        if (!IPAddress.TryParse(uri.Host.Trim('[', ']'), out var host) || !(host.Equals(IPAddress.Any) || host.Equals(IPAddress.IPv6Any)))
+            return [bound];
+        return NetworkInterface.GetAllNetworkInterfaces()
+            .Where(n => n.OperationalStatus == OperationalStatus.Up)
+            .SelectMany(n => n.GetIPProperties().UnicastAddresses)
+            .Select(a => a.Address)
+            .Where(a => a.AddressFamily == AddressFamily.InterNetwork || (host.Equals(IPAddress.IPv6Any) && !a.IsIPv6LinkLocal))
+            .Select(a => $"{uri.Scheme}://{(a.AddressFamily == AddressFamily.InterNetworkV6 ? $"[{a}]" : a.ToString())}:{uri.Port}");
     }
 }
