@@ -47,6 +47,12 @@ public sealed class SignalingOptions
     /// <summary>ICE servers handed to browsers in the welcome message.</summary>
     public List<IceServerOptions> IceServers { get; set; } = [];
 
+    /// <summary>
+    /// Lifetime of TURN credentials minted from a shared secret. Default 1 h; clients fetch fresh ones before
+    /// they expire and before every ICE restart.
+    /// </summary>
+    public TimeSpan TurnCredentialLifetime { get; set; } = TimeSpan.FromHours(1);
+
     public const int MaxRoomCapacity = 8;
     public const int MaxNameLength = 64;
     public const int MaxRoomNameLength = 64;
@@ -62,8 +68,14 @@ public sealed class IceServerOptions
     /// <summary>URLs such as "stun:stun.example.org:3478" or "turn:turn.example.org:3478?transport=udp".</summary>
     public List<string> Urls { get; set; } = [];
 
-    /// <summary>Static TURN username (prefer short-lived credentials once the TURN issue lands).</summary>
+    /// <summary>Static TURN username. Prefer <see cref="SharedSecret"/>: static credentials never expire.</summary>
     public string? Username { get; set; }
 
     public string? Credential { get; set; }
+
+    /// <summary>
+    /// The TURN server's shared secret (coturn: <c>use-auth-secret</c> + <c>static-auth-secret</c>). When set, every
+    /// browser gets its own credentials valid for <see cref="SignalingOptions.TurnCredentialLifetime"/>.
+    /// </summary>
+    public string? SharedSecret { get; set; }
 }

@@ -38,6 +38,9 @@ public sealed class SignalingOptionsValidator : IValidateOptions<SignalingOption
         if (!string.IsNullOrEmpty(options.ResumeKey) && !ResumeTokenSealer.IsValidKey(options.ResumeKey))
             errors.Add($"{S}:ResumeKey must be base64 of exactly 32 bytes (for example the output of 'openssl rand -base64 32'), or empty to generate one.");
 
+        if (options.TurnCredentialLifetime < TimeSpan.FromMinutes(5) || options.TurnCredentialLifetime > TimeSpan.FromDays(1))
+            errors.Add($"{S}:TurnCredentialLifetime is {options.TurnCredentialLifetime}; use 00:05:00 to 1.00:00:00.");
+
         for (var i = 0; i < options.IceServers.Count; i++)
         {
             var server = options.IceServers[i];
@@ -48,9 +51,14 @@ public sealed class SignalingOptionsValidator : IValidateOptions<SignalingOption
                 if (!(url.StartsWith("stun:", StringComparison.Ordinal) || url.StartsWith("stuns:", StringComparison.Ordinal)
                       || url.StartsWith("turn:", StringComparison.Ordinal) || url.StartsWith("turns:", StringComparison.Ordinal)))
                     errors.Add($"{S}:IceServers:{i}:Urls has '{url}'; ICE URLs start with stun:, stuns:, turn: or turns:.");
-                if (url.StartsWith("turn", StringComparison.Ordinal) && (string.IsNullOrEmpty(server.Username) || string.IsNullOrEmpty(server.Credential)))
-                    errors.Add($"{S}:IceServers:{i} has a TURN URL but no Username/Credential; browsers reject TURN servers without them.");
             }
+            var hasSecret = !string.IsNullOrEmpty(server.SharedSecret);
+            var hasStatic = !string.IsNullOrEmpty(server.Username) || !string.IsNullOrEmpty(server.Credential);
+            if (hasSecret && hasStatic)
+                errors.Add($"{S}:IceServers:{i} has both SharedSecret and Username/Credential; use one (SharedSecret mints short-lived credentials).");
+            if (server.Urls.Any(u => u.StartsWith("turn", StringComparison.Ordinal)) && !hasSecret
+                && (string.IsNullOrEmpty(server.Username) || string.IsNullOrEmpty(server.Credential)))
+                errors.Add($"{S}:IceServers:{i} has a TURN URL but no SharedSecret or Username/Credential; browsers reject TURN servers without credentials.");
         }
 
         return errors.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(errors);

@@ -33,6 +33,6 @@ public sealed class OptionsValidatorTests
         Assert.Contains(failures, f => f.Contains("MaxMessageBytes", StringComparison.Ordinal));
         Assert.Contains(failures, f => f.Contains("ResumeKey", StringComparison.Ordinal));
         Assert.Contains(failures, f => f.Contains("'http://x'", StringComparison.Ordinal));
-        Assert.Contains(failures, f => f.Contains("no Username/Credential", StringComparison.Ordinal));
+        Assert.Contains(failures, f => f.Contains("no SharedSecret or Username/Credential", StringComparison.Ordinal));
     }
 }

@@ -23,6 +23,10 @@ public sealed partial class SignalingHub
             case PingMessage ping:
                 Send(connection, new PongMessage { Rid = ping.Rid, ResumeToken = IssueToken(session) });
                 break;
+            case IceServersRequest request:
+                var (servers, expireAt) = _iceServers.For(session.PeerId);
+                Send(connection, new IceServersMessage { Rid = request.Rid, IceServers = servers, ExpireAtMs = expireAt?.ToUnixTimeMilliseconds() });
+                break;
             case JoinMessage join:
                 HandleJoin(connection, session, join);
                 break;
@@ -68,6 +72,7 @@ public sealed partial class SignalingHub
         connection.Session = session;
         Log.Welcomed(_logger, connection.Transport.Id, session.PeerId, resumed);
 
+        var (iceServers, iceServersExpireAt) = _iceServers.For(session.PeerId);
         Send(connection, new WelcomeMessage
         {
             Rid = hello.Rid,
@@ -76,7 +81,8 @@ public sealed partial class SignalingHub
             ResumeToken = IssueToken(session),
             Resumed = resumed,
             Room = session.Room is { } room ? JoinedPayload(session, room, null) : null,
-            IceServers = _iceServers,
+            IceServers = iceServers,
+            IceServersExpireAtMs = iceServersExpireAt?.ToUnixTimeMilliseconds(),
             HeartbeatIntervalMs = (int)_options.HeartbeatInterval.TotalMilliseconds,
             HeartbeatTimeoutMs = (int)_options.HeartbeatTimeout.TotalMilliseconds,
             ResumeGraceMs = (int)_options.ResumeGrace.TotalMilliseconds,
@@ -299,6 +305,7 @@ public sealed partial class SignalingHub
         SdpMessage => "sdp",
         CandidateMessage => "candidate",
         RestartRequestMessage => "restart-request",
+        IceServersRequest => "ice-servers",
         _ => "unknown",
     };
 }

@@ -27,7 +27,7 @@ public sealed partial class SignalingHub : IDisposable
     private readonly Dictionary<string, long> _endedSessions = new(StringComparer.Ordinal);
     // Sockets whose send queue overflowed during a broadcast; dropped once the broadcast is done.
     private readonly List<SignalingConnection> _overflowed = [];
-    private readonly IReadOnlyList<IceServer> _iceServers;
+    private readonly IceServerProvider _iceServers;
     private readonly ProtocolLimits _limits;
     private bool _shuttingDown;
 
@@ -39,9 +39,7 @@ public sealed partial class SignalingHub : IDisposable
         _time = time;
         _sealer = new ResumeTokenSealer(keys.GetKey());
         _logger = logger;
-        _iceServers = _options.IceServers
-            .Select(s => new IceServer { Urls = [.. s.Urls], Username = s.Username, Credential = s.Credential })
-            .ToList();
+        _iceServers = new IceServerProvider(_options, time);
         _limits = new ProtocolLimits
         {
             MaxMessageBytes = _options.MaxMessageBytes,

@@ -17,6 +17,7 @@ public static class ClientMessageReader
         ["sdp"] = ProtocolJsonContext.Default.SdpMessage,
         ["candidate"] = ProtocolJsonContext.Default.CandidateMessage,
         ["restart-request"] = ProtocolJsonContext.Default.RestartRequestMessage,
+        ["ice-servers"] = ProtocolJsonContext.Default.IceServersRequest,
     };
 
     private const int MaxRidLength = 64;

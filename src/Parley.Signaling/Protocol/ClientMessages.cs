@@ -38,6 +38,9 @@ public sealed record ByeMessage : ClientMessage;
 
 public sealed record PingMessage : ClientMessage;
 
+/// <summary>Asks for the ICE server list again (fresh TURN credentials).</summary>
+public sealed record IceServersRequest : ClientMessage;
+
 public sealed record MediaMessage : ClientMessage
 {
     public required bool Audio { get; init; }

@@ -21,5 +21,6 @@ namespace Parley.Signaling.Protocol;
 [JsonSerializable(typeof(SdpMessage))]
 [JsonSerializable(typeof(CandidateMessage))]
 [JsonSerializable(typeof(RestartRequestMessage))]
+[JsonSerializable(typeof(IceServersRequest))]
 [JsonSerializable(typeof(ResumeTokenPayload))]
 internal sealed partial class ProtocolJsonContext : JsonSerializerContext;

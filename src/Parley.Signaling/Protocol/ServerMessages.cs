@@ -17,6 +17,7 @@ namespace Parley.Signaling.Protocol;
 [JsonDerivedType(typeof(RelayedCandidateMessage), "candidate")]
 [JsonDerivedType(typeof(RelayedRestartRequestMessage), "restart-request")]
 [JsonDerivedType(typeof(PongMessage), "pong")]
+[JsonDerivedType(typeof(IceServersMessage), "ice-servers")]
 [JsonDerivedType(typeof(ErrorMessage), "error")]
 public abstract record ServerMessage
 {
@@ -32,6 +33,8 @@ public sealed record WelcomeMessage : ServerMessage
     public required bool Resumed { get; init; }
     public JoinedMessage? Room { get; init; }
     public required IReadOnlyList<IceServer> IceServers { get; init; }
+    /// <summary>When minted TURN credentials expire (Unix ms); absent when none are minted.</summary>
+    public long? IceServersExpireAtMs { get; init; }
     public required int HeartbeatIntervalMs { get; init; }
     public required int HeartbeatTimeoutMs { get; init; }
     public required int ResumeGraceMs { get; init; }
@@ -137,6 +140,12 @@ public sealed record RelayedRestartRequestMessage : ServerMessage
 public sealed record PongMessage : ServerMessage
 {
     public required string ResumeToken { get; init; }
+}
+
+public sealed record IceServersMessage : ServerMessage
+{
+    public required IReadOnlyList<IceServer> IceServers { get; init; }
+    public long? ExpireAtMs { get; init; }
 }
 
 public sealed record ErrorMessage : ServerMessage
