@@ -33,7 +33,7 @@ ns=(unshare --net)
 
 # One project at a time: browser tests need both cores to themselves.
 status=0
-for project in $(find tests -name '*.Tests.csproj' | sort); do
+for project in $(find tests -name '*Tests.csproj' | sort); do
   echo "==> $project"
   "${ns[@]}" -- sh -c 'ip link set lo up && exec dotnet test "$0" --no-build --logger "console;verbosity=normal"' "$project" || status=1
 done

@@ -1,0 +1,168 @@
+using System.Net;
+using System.Security.Cryptography.X509Certificates;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+
+namespace Parley.Turn.Hosting;
+
+/// <summary>The endpoints the TURN server is bound to, known once the host has started (tests bind port 0).</summary>
+public sealed class TurnEndpoints
+{
+    private readonly TaskCompletionSource _started = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+    /// <summary>UDP listeners (STUN and TURN).</summary>
+    public IReadOnlyList<IPEndPoint> Udp { get; private set; } = [];
+
+    /// <summary>TCP listeners.</summary>
+    public IReadOnlyList<IPEndPoint> Tcp { get; private set; } = [];
+
+    /// <summary>TLS listeners.</summary>
+    public IReadOnlyList<IPEndPoint> Tls { get; private set; } = [];
+
+    /// <summary>Completes once the listeners are bound (at once, with no endpoints, when the server is disabled).</summary>
+    public Task Started => _started.Task;
+
+    internal void Set(IReadOnlyList<IPEndPoint> udp, IReadOnlyList<IPEndPoint> tcp, IReadOnlyList<IPEndPoint> tls)
+    {
+        Udp = udp;
+        Tcp = tcp;
+        Tls = tls;
+        _started.TrySetResult();
+    }
+}
+
+/// <summary>
+/// Mints TURN REST credentials with the first configured shared secret, for handing to clients as ICE servers
+/// (the same scheme as coturn's <c>use-auth-secret</c>).
+/// </summary>
+public sealed class TurnCredentialProvider(IOptions<TurnOptions> options, TimeProvider timeProvider)
+{
+    /// <summary>A credential for <paramref name="userId"/> (no ':'), valid for <paramref name="lifetime"/> (default 1 hour).</summary>
+    public TurnCredential Create(string userId, TimeSpan? lifetime = null)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        List<string> secrets = options.Value.SharedSecrets;
+        if (secrets.Count == 0)
+        {
+            throw new InvalidOperationException("Turn:SharedSecrets is empty: configure a secret to mint TURN credentials.");
+        }
+
+        return TurnCredentials.Create(secrets[0], userId, lifetime ?? TimeSpan.FromHours(1), timeProvider);
+    }
+}
+
+/// <summary>Starts and stops the TURN listeners: UDP loops and TCP/TLS accept loops, one per listen address.</summary>
+internal sealed class TurnHostedService(IServiceProvider services, IOptions<TurnOptions> options, TurnEndpoints endpoints,
+    ILogger<TurnHostedService> logger) : IHostedService, IDisposable
+{
+    private readonly List<IDisposable> _listeners = [];
+    private readonly List<Task> _loops = [];
+    private TurnServer? _server;
+
+    public Task StartAsync(CancellationToken cancellationToken)
+    {
+        TurnOptions turn = options.Value;
+        if (!turn.Enabled)
+        {
+            Log.Disabled(logger);
+            endpoints.Set([], [], []);
+            return Task.CompletedTask;
+        }
+
+        _server = services.GetRequiredService<TurnServer>();
+        X509Certificate2? certificate = turn.TlsCertificatePath is null ? null : LoadCertificate(turn);
+        List<IPEndPoint> udp = [], tcp = [], tls = [];
+        try
+        {
+            foreach (string text in turn.EffectiveListenAddresses)
+            {
+                IPAddress address = IPAddress.Parse(text);
+                if (turn.UdpPort is int udpPort)
+                {
+                    var listener = new UdpClientTransport(UdpSend.Bind(new IPEndPoint(address, udpPort)));
+                    _listeners.Add(listener);
+                    udp.Add(listener.EndPoint);
+                    _loops.Add(Task.Run(() => listener.Run(_server, logger), CancellationToken.None));
+                    Log.Listening(logger, "UDP", listener.EndPoint.ToString());
+                }
+
+                if (turn.TcpPort is int tcpPort)
+                {
+                    tcp.Add(StartStream(new IPEndPoint(address, tcpPort), null));
+                }
+
+                if (certificate is not null)
+                {
+                    tls.Add(StartStream(new IPEndPoint(address, turn.TlsPort), certificate));
+                }
+            }
+        }
+        catch
+        {
+            Dispose();
+            throw;
+        }
+
+        endpoints.Set(udp, tcp, tls);
+        return Task.CompletedTask;
+    }
+
+    private IPEndPoint StartStream(IPEndPoint endPoint, X509Certificate2? certificate)
+    {
+        var listener = new StreamListener(endPoint, certificate, _server!, logger);
+        _listeners.Add(listener);
+        _loops.Add(Task.Run(listener.Run));
+        Log.Listening(logger, certificate is null ? "TCP" : "TLS", listener.EndPoint.ToString());
+        return listener.EndPoint;
+    }
+
+    private static X509Certificate2 LoadCertificate(TurnOptions turn) =>
+        turn.TlsKeyPath is not null || turn.TlsCertificatePath!.EndsWith(".pem", StringComparison.OrdinalIgnoreCase)
+            ? X509Certificate2.CreateFromPemFile(turn.TlsCertificatePath!, turn.TlsKeyPath)
+            : X509CertificateLoader.LoadPkcs12FromFile(turn.TlsCertificatePath, turn.TlsCertificatePassword);
+
+    public async Task StopAsync(CancellationToken cancellationToken)
+    {
+        Dispose();
+        await Task.WhenAll(_loops).WaitAsync(cancellationToken).ConfigureAwait(false);
+    }
+
+    public void Dispose()
+    {
+        foreach (IDisposable listener in _listeners)
+        {
+            listener.Dispose();
+        }
+
+        _listeners.Clear();
+        _server?.Dispose();
+    }
+}
+
+/// <summary>Registration of the embedded TURN server.</summary>
+public static class TurnServiceCollectionExtensions
+{
+    /// <summary>
+    /// Adds the STUN/TURN server configured from <paramref name="section"/> (usually <c>configuration.GetSection("Turn")</c>):
+    /// options with validation at start-up, the core, real UDP/TCP/TLS sockets as a hosted service,
+    /// <see cref="TurnEndpoints"/> (bound ports) and <see cref="TurnCredentialProvider"/> (REST credentials).
+    /// </summary>
+    public static IServiceCollection AddTurnServer(this IServiceCollection services, IConfiguration section)
+    {
+        ArgumentNullException.ThrowIfNull(services);
+        ArgumentNullException.ThrowIfNull(section);
+        services.AddOptions<TurnOptions>().Bind(section).ValidateOnStart();
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<TurnOptions>, TurnOptionsValidator>());
+        services.TryAddSingleton(TimeProvider.System);
+        services.TryAddSingleton<IRelaySocketFactory, UdpRelaySocketFactory>();
+        services.TryAddSingleton<TurnServer>();
+        services.TryAddSingleton<TurnEndpoints>();
+        services.TryAddSingleton<TurnCredentialProvider>();
+        services.AddHostedService<TurnHostedService>();
+        return services;
+    }
+}
