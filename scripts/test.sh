@@ -19,9 +19,9 @@ if [ ${#missing[@]} -gt 0 ]; then
   as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends "${missing[@]}"
 fi
 
-echo "==> type-checking web/client and web/ui (tsc --noEmit --checkJs)"
+echo "==> web client: type check (tsc --noEmit --checkJs) and unit tests (node --test)"
 if [ ! -d web/node_modules/typescript ]; then npm ci --prefix web --no-audit --no-fund; fi
-(cd web && npx --no-install tsc -p tsconfig.json)
+(cd web && npx --no-install tsc -p tsconfig.json && npm test --silent)
 
 echo "==> restoring and building"
 dotnet restore Parley.slnx

@@ -26,6 +26,7 @@ public static class ParleyApp
             builder.WebHost.UseUrls(DefaultUrl);
 
         builder.Services.AddSignaling(builder.Configuration.GetSection(SignalingOptions.SectionName));
+        builder.AddEmbeddedTurn();
         builder.Services.AddHealthChecks();
         configure?.Invoke(builder);
 

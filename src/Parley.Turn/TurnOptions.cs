@@ -63,6 +63,12 @@ public sealed record TurnOptions
     /// </summary>
     public List<string> ExternalAddresses { get; set; } = [];
 
+    /// <summary>
+    /// Host name or address put in the <c>turn:</c> URLs handed to browsers, e.g. <c>"turn.example.org"</c>. Default
+    /// none: the host the browser used to reach Parley, which is right whenever TURN shares the web server's address.
+    /// </summary>
+    public string? PublicHost { get; set; }
+
     /// <summary>Lowest relay port (coturn <c>min-port</c>). Default 49152.</summary>
     public int MinRelayPort { get; set; } = 49152;
 

@@ -19,7 +19,11 @@ public sealed class RunningServer : IAsyncDisposable
 
     public static async Task<RunningServer> StartAsync(string url = "http://127.0.0.1:0", params string[] settings)
     {
-        var args = new List<string> { "--urls", url, "--Signaling:ResumeKey=" + ResumeKey, "--Logging:LogLevel:Default=Warning" };
+        var args = new List<string>
+        {
+            "--urls", url, "--Signaling:ResumeKey=" + ResumeKey, "--Logging:LogLevel:Default=Warning",
+            "--Turn:UdpPort=0", "--Turn:TcpPort=0", "--Turn:RelayAddresses:0=127.0.0.1",
+        };
         args.AddRange(settings);
         var app = ParleyApp.Build([.. args]);
         await app.StartAsync();

@@ -18,8 +18,12 @@ internal sealed class HubHarness : IDisposable
         configure?.Invoke(Options);
         Time = time ?? new ManualTimeProvider();
         var options = Microsoft.Extensions.Options.Options.Create(Options);
-        Hub = new SignalingHub(options, Time, new ResumeKeyProvider(options, NullLogger<ResumeKeyProvider>.Instance), NullLogger<SignalingHub>.Instance);
+        Hub = new SignalingHub(options, Time, new ResumeKeyProvider(options, NullLogger<ResumeKeyProvider>.Instance),
+            new IceServerProvider(options, Time, Sources), NullLogger<SignalingHub>.Instance);
     }
+
+    /// <summary>Extra ICE servers, as the embedded TURN server contributes them.</summary>
+    public List<IIceServerSource> Sources { get; } = [];
 
     public SignalingOptions Options { get; }
     public ManualTimeProvider Time { get; }

@@ -53,6 +53,36 @@ public sealed class IceServerTests
         Assert.True(reply.GetProperty("expireAtMs").GetInt64() > harness.Time.GetUtcNow().ToUnixTimeMilliseconds());
     }
 
+    [Theory]
+    [InlineData("parley.example.org:8443", "turn:parley.example.org:3478?transport=udp")]
+    [InlineData("192.168.1.20", "turn:192.168.1.20:3478?transport=udp")]
+    [InlineData("[2001:db8::1]:8080", "turn:[2001:db8::1]:3478?transport=udp")]
+    public void The_host_placeholder_becomes_the_host_the_browser_used(string hostHeader, string expected)
+    {
+        var options = Microsoft.Extensions.Options.Options.Create(new SignalingOptions());
+        options.Value.IceServers.Add(new IceServerOptions { Urls = ["turn:{host}:3478?transport=udp"], SharedSecret = "0123456789abcdef" });
+        var provider = new IceServerProvider(options, TimeProvider.System, []);
+
+        var (servers, _) = provider.For("peer", hostHeader);
+
+        Assert.Equal(expected, Assert.Single(Assert.Single(servers).Urls));
+    }
+
+    [Theory]
+    [InlineData(null)]
+    [InlineData("evil.org/?x=")]
+    [InlineData("a b")]
+    public void A_missing_or_odd_host_leaves_placeholder_urls_out(string? hostHeader)
+    {
+        var options = Microsoft.Extensions.Options.Options.Create(new SignalingOptions());
+        options.Value.IceServers.Add(new IceServerOptions { Urls = ["stun:{host}:3478", "stun:stun.example.org:3478"] });
+        var provider = new IceServerProvider(options, TimeProvider.System, []);
+
+        var (servers, _) = provider.For("peer", hostHeader);
+
+        Assert.Equal("stun:stun.example.org:3478", Assert.Single(Assert.Single(servers).Urls));
+    }
+
     [Fact]
     public void Without_minted_credentials_no_expiry_is_sent()
     {

@@ -170,6 +170,7 @@ public sealed class ResumeTests
         Assert.False(boSeenByAna.GetProperty("polite").GetBoolean()); // Ana joined first: Bo stays the polite one
         var anaSeenByBo = bo2.Transport.One("peer-joined").GetProperty("member");
         Assert.True(anaSeenByBo.GetProperty("polite").GetBoolean());
+        Assert.False(anaSeenByBo.GetProperty("away").GetBoolean());
         Assert.True(anaWelcome.GetProperty("room").GetProperty("passwordProtected").GetBoolean());
 
         var intruder = after.Connect();

@@ -9,6 +9,9 @@ public interface ISignalingTransport
     /// <summary>Short id for logs.</summary>
     string Id { get; }
 
+    /// <summary>The host the client used to reach the server (HTTP Host header), for <c>{host}</c> in ICE URLs.</summary>
+    string? RequestHost => null;
+
     /// <summary>Queues one UTF-8 JSON text message. False when the socket's queue is full (a slow or dead client).</summary>
     bool TrySend(ReadOnlyMemory<byte> utf8Json);
 

@@ -24,7 +24,7 @@ public sealed partial class SignalingHub
                 Send(connection, new PongMessage { Rid = ping.Rid, ResumeToken = IssueToken(session) });
                 break;
             case IceServersRequest request:
-                var (servers, expireAt) = _iceServers.For(session.PeerId);
+                var (servers, expireAt) = _iceServers.For(session.PeerId, connection.Transport.RequestHost);
                 Send(connection, new IceServersMessage { Rid = request.Rid, IceServers = servers, ExpireAtMs = expireAt?.ToUnixTimeMilliseconds() });
                 break;
             case JoinMessage join:
@@ -72,7 +72,7 @@ public sealed partial class SignalingHub
         connection.Session = session;
         Log.Welcomed(_logger, connection.Transport.Id, session.PeerId, resumed);
 
-        var (iceServers, iceServersExpireAt) = _iceServers.For(session.PeerId);
+        var (iceServers, iceServersExpireAt) = _iceServers.For(session.PeerId, connection.Transport.RequestHost);
         Send(connection, new WelcomeMessage
         {
             Rid = hello.Rid,
@@ -117,18 +117,20 @@ public sealed partial class SignalingHub
             return session;
         }
 
-        return RestoreFromToken(token);
+        return RestoreFromToken(token, connection);
     }
 
     /// <summary>After a restart: recreate the session and put it back in its room, if the room can take it.</summary>
-    private Session? RestoreFromToken(ResumeTokenPayload token)
+    private Session? RestoreFromToken(ResumeTokenPayload token, SignalingConnection connection)
     {
+        // Present from the start, so the room hears of it as a member that is here, not away.
         var session = new Session(token.PeerId)
         {
             Name = token.Name,
             JoinedAtMs = token.JoinedAtMs,
             Audio = token.Audio,
             Video = token.Video,
+            Connection = connection,
         };
 
         if (token.Room is { } roomName && token.Name is not null && NameRules.IsValidRoom(roomName))

@@ -33,13 +33,13 @@ public sealed partial class SignalingHub : IDisposable
 
     public const int ProtocolVersion = 1;
 
-    public SignalingHub(IOptions<SignalingOptions> options, TimeProvider time, ResumeKeyProvider keys, ILogger<SignalingHub> logger)
+    public SignalingHub(IOptions<SignalingOptions> options, TimeProvider time, ResumeKeyProvider keys, IceServerProvider iceServers, ILogger<SignalingHub> logger)
     {
         _options = options.Value;
         _time = time;
         _sealer = new ResumeTokenSealer(keys.GetKey());
         _logger = logger;
-        _iceServers = new IceServerProvider(_options, time);
+        _iceServers = iceServers;
         _limits = new ProtocolLimits
         {
             MaxMessageBytes = _options.MaxMessageBytes,

@@ -31,7 +31,7 @@ public static class SignalingEndpointRouteBuilderExtensions
                 // Server-side keep-alive pings keep NATs and proxies from idling the socket out between heartbeats.
                 KeepAliveInterval = TimeSpan.FromSeconds(15),
             });
-            using var transport = new WebSocketTransport(socket, options.SendQueueLength, logger);
+            using var transport = new WebSocketTransport(socket, context.Request.Host.Value, options.SendQueueLength, logger);
             var connection = hub.Connect(transport);
             if (connection is null)
                 await transport.FlushAndCloseAsync(context.RequestAborted);

@@ -14,6 +14,7 @@ public static class SignalingServiceCollectionExtensions
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<SignalingOptions>, SignalingOptionsValidator>());
         services.TryAddSingleton(TimeProvider.System);
         services.TryAddSingleton<ResumeKeyProvider>();
+        services.TryAddSingleton<IceServerProvider>();
         services.TryAddSingleton<SignalingHub>();
         services.AddHostedService<SignalingShutdown>();
         return services;

@@ -20,9 +20,10 @@ internal sealed class WebSocketTransport : ISignalingTransport, IDisposable
     private int _closeStatus;
     private string _closeReason = "";
 
-    public WebSocketTransport(WebSocket socket, int queueLength, ILogger logger)
+    public WebSocketTransport(WebSocket socket, string? requestHost, int queueLength, ILogger logger)
     {
         _socket = socket;
+        RequestHost = requestHost;
         _logger = logger;
         _outbox = Channel.CreateBounded<ReadOnlyMemory<byte>>(new BoundedChannelOptions(queueLength)
         {
@@ -33,6 +34,8 @@ internal sealed class WebSocketTransport : ISignalingTransport, IDisposable
     }
 
     public string Id { get; }
+
+    public string? RequestHost { get; }
 
     public bool TrySend(ReadOnlyMemory<byte> utf8Json) => _outbox.Writer.TryWrite(utf8Json);
 

@@ -26,7 +26,7 @@ internal sealed class ParleyServer : IAsyncDisposable
 
     public bool IsRunning => _app is not null;
 
-    public static async Task<ParleyServer> StartAsync()
+    public static async Task<ParleyServer> StartAsync(params string[] extraSettings)
     {
         var server = new ParleyServer(
         [
@@ -34,6 +34,12 @@ internal sealed class ParleyServer : IAsyncDisposable
             // Resume tokens are sealed with this key: a restarted server must have the same one.
             $"--Signaling:ResumeKey={Convert.ToBase64String(RandomNumberGenerator.GetBytes(32))}",
             "--Logging:LogLevel:Default=Warning",
+            // The embedded TURN server on free ports, relaying between loopback peers (denied by default).
+            "--Turn:UdpPort=0",
+            "--Turn:TcpPort=0",
+            "--Turn:RelayAddresses:0=127.0.0.1",
+            "--Turn:AllowedPeerRanges:0=127.0.0.0/8",
+            .. extraSettings,
         ]);
         await server.StartOnAsync("http://127.0.0.1:0");
         return server;

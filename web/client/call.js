@@ -1,0 +1,486 @@
+import { Emitter } from './emitter.js';
+import { PeerLink } from './peer.js';
+import { SignalingError } from './protocol.js';
+import { SignalingClient } from './signaling.js';
+
+/** @import * as P from './protocol.js' */
+/** @import {LinkState, LinkStats} from './peer.js' */
+/** @import {SignalingState} from './signaling.js' */
+
+/**
+ * How a remote participant's connection looks to the user: the link's state, or `reconnecting` while an
+ * ICE restart runs, or while the peer (or we) lost signaling and media is not flowing.
+ * @typedef {LinkState} PeerState
+ */
+
+/**
+ * @typedef {object} CallEvents
+ * @property {P.Member} member-joined someone is in the room (also fired for everyone present on join)
+ * @property {P.Member} member-updated name, media state (`audio`/`video`) or `away` changed
+ * @property {{peerId: string, reason: P.LeaveReason}} member-left
+ * @property {{peerId: string, state: PeerState}} peer-state
+ * @property {{peerId: string, stream: MediaStream}} remote-stream the peer's stream gained a track,
+ *   or its connection was rebuilt with a new stream
+ * @property {SignalingState} signaling-state
+ * @property {{peerId: string}} session-changed after a lost session, we rejoined with a new peer id
+ * @property {{reason: string, error?: Error}} closed the call is over (hang-up, page hidden, rejoin refused, …)
+ * @property {Error} error a problem that did not end the call (logged by the app)
+ */
+
+/**
+ * @typedef {object} CallOptions
+ * @property {string | URL} url the signaling endpoint (`/ws`), ws: or wss:
+ * @property {string} room
+ * @property {string} name display name
+ * @property {string} [password] sets the password when creating the room; required to join it then
+ * @property {MediaStream} [localStream] what to send; empty or absent for a receive-only join. Once the
+ *   call is joined it owns these tracks: hangUp() stops them
+ * @property {string} [client] for the server's logs
+ * @property {RTCIceTransportPolicy} [iceTransportPolicy] `relay` to force TURN
+ */
+
+/** A peer whose signaling is lost keeps its connection only if media still flows after this long. */
+const AWAY_DROP_MS = 5_000;
+/** Minted TURN credentials are renewed when 80 % of their remaining life is over, but not more than once a minute. */
+const ICE_REFRESH_FRACTION = 0.8;
+const MIN_ICE_REFRESH_MS = 60_000;
+
+/**
+ * A call in one room: the signaling session plus a full mesh of peer connections, one per member.
+ * Single use: after hangUp() or a refused join(), make a new Call.
+ * @extends {Emitter<CallEvents>}
+ */
+export class Call extends Emitter {
+  /** @type {CallOptions} */ #options;
+  /** @type {SignalingClient} */ #signaling;
+  /** @type {MediaStream} */ #localStream;
+  #audioEnabled = true;
+  #videoEnabled = true;
+  #joined = false;
+  #closed = false;
+  /** @type {Map<string, P.Member>} */ #members = new Map();
+  /** @type {Map<string, PeerLink>} */ #links = new Map();
+  /** @type {Map<string, ReturnType<typeof setTimeout>>} peers away whose connection is not up */
+  #awayTimers = new Map();
+  /** @type {Map<string, ReturnType<typeof setTimeout>>} peers missing from the room after our resume */
+  #missingTimers = new Map();
+  /** @type {Map<string, PeerState>} */ #lastPeerStates = new Map();
+  /** @type {RTCIceServer[]} the latest from `welcome` or `ice-servers` */ #iceServers = [];
+  /** @type {ReturnType<typeof setTimeout> | undefined} */ #iceRefreshTimer;
+  /** @type {Promise<void> | null} one refresh at a time, shared by every link that restarts */ #iceRefresh = null;
+
+  /** @param {CallOptions} options */
+  constructor(options) {
+    super();
+    this.#options = options;
+    this.#localStream = options.localStream ?? new MediaStream();
+    /** @type {import('./signaling.js').SignalingOptions} */
+    const signalingOptions = { url: options.url };
+    if (options.client) signalingOptions.client = options.client;
+    this.#signaling = new SignalingClient(signalingOptions);
+    this.#signaling.on('message', (message) => this.#receive(message));
+    this.#signaling.on('welcome', (welcome) => this.#welcomedAgain(welcome));
+    this.#signaling.on('state', (state) => this.#signalingStateChanged(state));
+    this.#signaling.on('error', (error) => this.emit('error', error));
+    this.#signaling.on('closed', ({ reason }) => this.#end(reason));
+  }
+
+  /** Our peer id (null before joining). */
+  get peerId() { return this.#signaling.peerId; }
+  get room() { return this.#options.room; }
+  get name() { return this.#options.name; }
+  /** @returns {ReadonlyMap<string, P.Member>} everyone in the room but us */
+  get members() { return this.#members; }
+  /** @returns {ReadonlyMap<string, PeerLink>} one peer connection per member (absent while it is being rebuilt) */
+  get links() { return this.#links; }
+  get localStream() { return this.#localStream; }
+  get signalingState() { return this.#signaling.state; }
+  /** What we tell the room: whether our microphone and camera are on. */
+  get mediaState() {
+    return {
+      audio: this.#audioEnabled && this.#localStream.getAudioTracks().length > 0,
+      video: this.#videoEnabled && this.#localStream.getVideoTracks().length > 0,
+    };
+  }
+
+  /**
+   * Connects and joins the room. Rejects with a SignalingError (`id`: `room-full`, `wrong-password`,
+   * `invalid-name`, `invalid-room`, `server-full`, `disconnected`, …) if that fails; nobody in the room
+   * notices a refused join. The local tracks are left running then.
+   * @returns {Promise<P.JoinedPayload>}
+   */
+  async join() {
+    const welcome = await this.#signaling.connect();
+    this.#applyIceServers(welcome.iceServers, welcome.iceServersExpireAtMs);
+    try {
+      const joined = await this.#joinRoom();
+      this.#joined = true;
+      this.#applyMembers(joined, { resumed: false });
+      this.#signaling.sendMedia(this.mediaState);
+      return joined;
+    } catch (error) {
+      this.#signaling.close('join-refused');
+      throw error;
+    }
+  }
+
+  /**
+   * Mutes or unmutes the microphone (track.enabled: no renegotiation, the device stays open).
+   * @param {boolean} enabled
+   */
+  setAudioEnabled(enabled) {
+    this.#audioEnabled = enabled;
+    for (const track of this.#localStream.getAudioTracks()) track.enabled = enabled;
+    this.#sendMediaState();
+  }
+
+  /**
+   * Turns the camera off or on for the others; they show an avatar meanwhile.
+   * @param {boolean} enabled
+   */
+  setVideoEnabled(enabled) {
+    this.#videoEnabled = enabled;
+    for (const track of this.#localStream.getVideoTracks()) track.enabled = enabled;
+    this.#sendMediaState();
+  }
+
+  /**
+   * Sends a different camera or microphone (or none) to everyone, with RTCRtpSender.replaceTrack. The
+   * previous track of that kind is stopped. Its enabled state follows setAudioEnabled/setVideoEnabled.
+   * @param {'audio' | 'video'} kind
+   * @param {MediaStreamTrack | null} track
+   */
+  async replaceTrack(kind, track) {
+    const old = this.#localStream.getTracks().filter((t) => t.kind === kind && t !== track);
+    for (const t of old) this.#localStream.removeTrack(t);
+    if (track) {
+      track.enabled = kind === 'audio' ? this.#audioEnabled : this.#videoEnabled;
+      if (!this.#localStream.getTracks().includes(track)) this.#localStream.addTrack(track);
+    }
+    await Promise.all([...this.#links.values()].map((link) => link.setLocalTrack(kind, track, this.#localStream)));
+    // Stopped only once no sender uses them.
+    for (const t of old) t.stop();
+    this.#sendMediaState();
+  }
+
+  /** @param {string} peerId @returns {PeerState | null} null for someone not in the room */
+  peerState(peerId) {
+    const member = this.#members.get(peerId);
+    if (!member) return null;
+    const link = this.#links.get(peerId);
+    if (!link) return 'reconnecting';
+    const signalingLost = member.away || this.#signaling.state === 'reconnecting';
+    if (signalingLost && link.state !== 'connected') return 'reconnecting';
+    return link.state;
+  }
+
+  /** getStats() summaries, one per peer connection. @returns {Promise<LinkStats[]>} */
+  stats() {
+    return Promise.all([...this.#links.values()].map((link) => link.stats()));
+  }
+
+  /** Leaves: stops every local track, closes every peer connection and sends `bye`. */
+  hangUp() {
+    this.#signaling.close('hangup');
+    this.#end('hangup');
+  }
+
+  // ---- room membership ----
+
+  /** @returns {Promise<P.JoinedMessage>} */
+  #joinRoom() {
+    /** @type {{room: string, name: string, password?: string}} */
+    const request = { room: this.#options.room, name: this.#options.name };
+    if (this.#options.password) request.password = this.#options.password;
+    return this.#signaling.join(request);
+  }
+
+  /**
+   * Brings the mesh in line with a member list (from `joined`, or from a resumed `welcome`).
+   * @param {P.JoinedPayload} room
+   * @param {{resumed: boolean}} how after a resume, members missing from the list get their grace period
+   */
+  #applyMembers(room, { resumed }) {
+    const present = new Set(room.members.map((m) => m.peerId));
+    for (const member of room.members) {
+      this.#clearTimer(this.#missingTimers, member.peerId);
+      this.#upsertMember(member);
+      if (member.away) this.#checkAway(member.peerId);
+      else this.#ensureLink(member);
+    }
+    if (!resumed) return;
+    const grace = this.#signaling.welcome?.resumeGraceMs ?? 30_000;
+    for (const [peerId, member] of this.#members) {
+      if (present.has(peerId) || this.#missingTimers.has(peerId)) continue;
+      this.#updateMember({ ...member, away: true });
+      this.#missingTimers.set(peerId, setTimeout(() => {
+        this.#missingTimers.delete(peerId);
+        this.#removeMember(peerId, 'timeout');
+      }, grace));
+    }
+  }
+
+  /** @param {P.ServerMessage} message */
+  #receive(message) {
+    switch (message.type) {
+      case 'peer-joined':
+        this.#clearTimer(this.#missingTimers, message.member.peerId);
+        this.#clearTimer(this.#awayTimers, message.member.peerId);
+        this.#upsertMember(message.member);
+        this.#ensureLink(message.member);
+        break;
+      case 'peer-left':
+        this.#removeMember(message.peerId, message.reason);
+        break;
+      case 'peer-away':
+        this.#setAway(message.peerId, true);
+        break;
+      case 'peer-back':
+        this.#setAway(message.peerId, false);
+        break;
+      case 'peer-media': {
+        const member = this.#members.get(message.peerId);
+        if (member) this.#updateMember({ ...member, audio: message.audio, video: message.video });
+        break;
+      }
+      case 'sdp':
+        this.#linkForIncoming(message.from)?.receiveDescription(message.description);
+        break;
+      case 'candidate':
+        this.#links.get(message.from)?.receiveCandidate(message.candidate);
+        break;
+      case 'restart-request':
+        this.#linkForIncoming(message.from)?.receiveRestartRequest();
+        break;
+      case 'ice-servers':
+        this.#applyIceServers(message.iceServers, message.expireAtMs);
+        break;
+    }
+  }
+
+  /** A welcome after a reconnect: keep the mesh if the session survived, else rejoin as a new peer. @param {P.WelcomeMessage} welcome */
+  async #welcomedAgain(welcome) {
+    if (!this.#joined || this.#closed) return;
+    this.#applyIceServers(welcome.iceServers, welcome.iceServersExpireAtMs);
+    try {
+      if (welcome.resumed && welcome.room) {
+        this.#applyMembers(welcome.room, { resumed: true });
+        for (const link of this.#links.values()) link.resendPendingOffer();
+        this.#sendMediaState();
+        return;
+      }
+      if (!welcome.resumed) {
+        // A new session: everyone knows us by a new id, so every connection has to be rebuilt.
+        for (const peerId of [...this.#members.keys()]) this.#removeMember(peerId, 'timeout');
+        this.emit('session-changed', { peerId: welcome.peerId });
+      }
+      // Resumed but not in the room any more (e.g. the server restarted and the room filled): join again.
+      // Others keep their live connections to us: a peer-joined for a connected peer changes nothing.
+      const joined = await this.#joinRoom();
+      this.#applyMembers(joined, { resumed: welcome.resumed });
+      this.#sendMediaState();
+    } catch (error) {
+      const reason = error instanceof Error && 'id' in error ? String(error.id) : 'rejoin-failed';
+      this.#signaling.close(reason);
+      this.#end(reason, error instanceof Error ? error : undefined);
+    }
+  }
+
+  /** @param {P.Member} member */
+  #upsertMember(member) {
+    const known = this.#members.has(member.peerId);
+    this.#members.set(member.peerId, { ...member });
+    this.emit(known ? 'member-updated' : 'member-joined', { ...member });
+    this.#emitPeerState(member.peerId);
+  }
+
+  /** @param {P.Member} member */
+  #updateMember(member) {
+    if (!this.#members.has(member.peerId)) return;
+    this.#members.set(member.peerId, member);
+    this.emit('member-updated', { ...member });
+    this.#emitPeerState(member.peerId);
+  }
+
+  /** @param {string} peerId @param {P.LeaveReason} reason */
+  #removeMember(peerId, reason) {
+    this.#clearTimer(this.#awayTimers, peerId);
+    this.#clearTimer(this.#missingTimers, peerId);
+    this.#dropLink(peerId);
+    this.#lastPeerStates.delete(peerId);
+    if (this.#members.delete(peerId)) this.emit('member-left', { peerId, reason });
+  }
+
+  /** @param {string} peerId @param {boolean} away */
+  #setAway(peerId, away) {
+    const member = this.#members.get(peerId);
+    if (!member) return;
+    this.#updateMember({ ...member, away });
+    if (away) {
+      this.#checkAway(peerId);
+    } else {
+      this.#clearTimer(this.#awayTimers, peerId);
+      this.#ensureLink(member);
+    }
+  }
+
+  /** While a peer is away, a connection that is not up for AWAY_DROP_MS is dropped (and rebuilt on its return). @param {string} peerId */
+  #checkAway(peerId) {
+    if (!this.#members.get(peerId)?.away || this.#awayTimers.has(peerId)) return;
+    if (this.#links.get(peerId)?.state === 'connected') return;
+    this.#awayTimers.set(peerId, setTimeout(() => {
+      this.#awayTimers.delete(peerId);
+      if (this.#members.get(peerId)?.away && this.#links.get(peerId)?.state !== 'connected') this.#dropLink(peerId);
+    }, AWAY_DROP_MS));
+  }
+
+  // ---- links ----
+
+  /** Keeps a live link; builds one if there is none or it is dead. @param {P.Member} member */
+  #ensureLink(member) {
+    const link = this.#links.get(member.peerId);
+    if (link && link.state !== 'closed' && link.state !== 'failed') return link;
+    return this.#createLink(member);
+  }
+
+  /** A message from a member we have no link to (we dropped it while it was away): rebuild. @param {string} peerId */
+  #linkForIncoming(peerId) {
+    const link = this.#links.get(peerId);
+    if (link) return link;
+    const member = this.#members.get(peerId);
+    return member ? this.#createLink(member) : undefined;
+  }
+
+  /** @param {P.Member} member */
+  #createLink(member) {
+    const { peerId } = member;
+    this.#dropLink(peerId);
+    /** @type {import('./peer.js').LinkOptions} */
+    const options = {
+      peerId,
+      polite: member.polite,
+      iceServers: this.#iceServers,
+      signaling: this.#signaling,
+      localStream: this.#localStream,
+      beforeIceRestart: () => this.#refreshIceServers(),
+    };
+    if (this.#options.iceTransportPolicy) options.iceTransportPolicy = this.#options.iceTransportPolicy;
+    const link = new PeerLink(options);
+    const current = () => this.#links.get(peerId) === link;
+    link.on('state', () => {
+      if (!current()) return;
+      this.#checkAway(peerId);
+      this.#emitPeerState(peerId);
+    });
+    link.on('stream', (stream) => { if (current()) this.emit('remote-stream', { peerId, stream }); });
+    link.on('error', (error) => this.emit('error', error));
+    link.on('replaced', (description) => {
+      if (!current()) return;
+      const fresh = this.#createLink(this.#members.get(peerId) ?? member);
+      if (description) fresh.receiveDescription(description);
+    });
+    this.#links.set(peerId, link);
+    this.#emitPeerState(peerId);
+    return link;
+  }
+
+  /** @param {string} peerId */
+  #dropLink(peerId) {
+    const link = this.#links.get(peerId);
+    if (!link) return;
+    this.#links.delete(peerId);
+    link.close();
+    this.#emitPeerState(peerId);
+  }
+
+  /** @param {string} peerId */
+  #emitPeerState(peerId) {
+    const state = this.peerState(peerId);
+    if (!state || this.#lastPeerStates.get(peerId) === state) return;
+    this.#lastPeerStates.set(peerId, state);
+    this.emit('peer-state', { peerId, state });
+  }
+
+  // ---- ICE servers ----
+
+  /**
+   * Uses a new ICE server list everywhere (new links, and every link from its next gathering on) and plans
+   * its renewal before the TURN credentials in it expire.
+   * @param {RTCIceServer[]} iceServers
+   * @param {number} [expireAtMs] Unix ms
+   */
+  #applyIceServers(iceServers, expireAtMs) {
+    this.#iceServers = iceServers;
+    for (const link of this.#links.values()) link.setIceServers(iceServers);
+    clearTimeout(this.#iceRefreshTimer);
+    this.#iceRefreshTimer = undefined;
+    if (expireAtMs === undefined || this.#closed) return;
+    const delay = Math.max(MIN_ICE_REFRESH_MS, (expireAtMs - Date.now()) * ICE_REFRESH_FRACTION);
+    this.#iceRefreshTimer = setTimeout(() => {
+      this.#iceRefreshTimer = undefined;
+      this.#refreshIceServers();
+    }, delay);
+  }
+
+  /**
+   * Asks the server for fresh ICE servers and applies them. Never rejects: on failure the old list stays,
+   * and the renewal is tried again a minute later (a reconnect's `welcome` brings a fresh list anyway).
+   */
+  #refreshIceServers() {
+    this.#iceRefresh ??= this.#signaling.requestIceServers()
+      .then((reply) => this.#applyIceServers(reply.iceServers, reply.expireAtMs))
+      .catch((error) => {
+        const lost = error instanceof SignalingError && (error.id === 'not-connected' || error.id === 'disconnected');
+        if (!lost) this.emit('error', new Error(`could not refresh the ICE servers: ${error instanceof Error ? error.message : error}`));
+        if (this.#closed || this.#iceRefreshTimer !== undefined) return;
+        this.#iceRefreshTimer = setTimeout(() => {
+          this.#iceRefreshTimer = undefined;
+          this.#refreshIceServers();
+        }, MIN_ICE_REFRESH_MS);
+      })
+      .finally(() => { this.#iceRefresh = null; });
+    return this.#iceRefresh;
+  }
+
+  // ---- plumbing ----
+
+  /** @param {SignalingState} state */
+  #signalingStateChanged(state) {
+    this.emit('signaling-state', state);
+    for (const peerId of this.#members.keys()) this.#emitPeerState(peerId);
+  }
+
+  #sendMediaState() {
+    if (this.#joined && !this.#closed) this.#signaling.sendMedia(this.mediaState);
+  }
+
+  /** @param {Map<string, ReturnType<typeof setTimeout>>} timers @param {string} peerId */
+  #clearTimer(timers, peerId) {
+    clearTimeout(timers.get(peerId));
+    timers.delete(peerId);
+  }
+
+  /**
+   * Tears everything down once. A refused join leaves the local tracks alone (the lobby still shows them).
+   * @param {string} reason
+   * @param {Error} [error]
+   */
+  #end(reason, error) {
+    if (this.#closed) return;
+    this.#closed = true;
+    clearTimeout(this.#iceRefreshTimer);
+    for (const timers of [this.#awayTimers, this.#missingTimers]) {
+      for (const timer of timers.values()) clearTimeout(timer);
+      timers.clear();
+    }
+    for (const link of this.#links.values()) link.close();
+    this.#links.clear();
+    // Before a successful join the caller still owns the tracks and learns the outcome from join().
+    if (!this.#joined) return;
+    for (const track of this.#localStream.getTracks()) track.stop();
+    /** @type {{reason: string, error?: Error}} */
+    const detail = { reason };
+    if (error) detail.error = error;
+    this.emit('closed', detail);
+  }
+}

@@ -1,0 +1,248 @@
+// Unit tests of the signaling session over a fake WebSocket and Node's mock timers (virtual time).
+// Run: node --test web/tests/   (Node 20+, no dependencies)
+import assert from 'node:assert/strict';
+import { afterEach, beforeEach, mock, test } from 'node:test';
+import { backoffDelay } from '../client/backoff.js';
+import { SignalingClient } from '../client/signaling.js';
+
+/** A WebSocket double: the test plays the server. */
+class FakeSocket {
+  /** @type {FakeSocket[]} */
+  static all = [];
+  readyState = 0;
+  /** @type {any[]} */
+  sent = [];
+  closedWith = /** @type {number | null} */ (null);
+  onopen = /** @type {any} */ (null);
+  onmessage = /** @type {any} */ (null);
+  onclose = /** @type {any} */ (null);
+
+  /** @param {string | URL} url */
+  constructor(url) {
+    this.url = String(url);
+    FakeSocket.all.push(this);
+  }
+
+  /** @param {string} text */
+  send(text) {
+    assert.equal(this.readyState, 1, 'send on a socket that is not open');
+    this.sent.push(JSON.parse(text));
+  }
+
+  /** @param {number} code */
+  close(code) {
+    this.closedWith = code;
+    this.readyState = 3;
+  }
+
+  // ---- the server's side ----
+  open() {
+    this.readyState = 1;
+    this.onopen?.({});
+  }
+
+  /** @param {object} message */
+  deliver(message) {
+    this.onmessage?.({ data: JSON.stringify(message) });
+  }
+
+  /** @param {number} code */
+  drop(code = 1006) {
+    this.readyState = 3;
+    this.onclose?.({ code, reason: '' });
+  }
+
+  /** @param {string} type */
+  sentOf(type) {
+    return this.sent.filter((m) => m.type === type);
+  }
+}
+
+/** @param {object} [fields] */
+function welcome(fields = {}) {
+  return {
+    type: 'welcome', protocol: 1, peerId: 'peer-1', resumeToken: 'token-1', resumed: false, iceServers: [],
+    heartbeatIntervalMs: 20_000, heartbeatTimeoutMs: 45_000, resumeGraceMs: 30_000,
+    limits: { maxMessageBytes: 65536, messagesPerSecond: 50, maxNameLength: 64, maxRoomLength: 64, maxRoomCapacity: 4 },
+    ...fields,
+  };
+}
+
+const latest = () => /** @type {FakeSocket} */ (FakeSocket.all.at(-1));
+
+/** A client that has been welcomed on its first socket. */
+async function connected() {
+  const client = new SignalingClient({ url: 'ws://test/ws', WebSocket: /** @type {any} */ (FakeSocket), client: 'unit' });
+  const welcomed = client.connect();
+  latest().open();
+  latest().deliver(welcome());
+  await welcomed;
+  return client;
+}
+
+beforeEach(() => {
+  FakeSocket.all = [];
+  mock.timers.enable({ apis: ['setTimeout', 'setInterval'] });
+});
+afterEach(() => mock.timers.reset());
+
+test('says hello with the protocol version and resolves connect() with the welcome', async () => {
+  const client = await connected();
+  assert.deepEqual(latest().sent[0], { type: 'hello', protocol: 1, client: 'unit' });
+  assert.equal(client.state, 'open');
+  assert.equal(client.peerId, 'peer-1');
+});
+
+test('matches replies and errors to requests by rid', async () => {
+  const client = await connected();
+  const joining = client.join({ room: 'family', name: 'Ana' });
+  const join = latest().sentOf('join')[0];
+  assert.equal(join.room, 'family');
+  assert.equal(typeof join.rid, 'string');
+  latest().deliver({ type: 'joined', rid: join.rid, room: 'family', capacity: 4, passwordProtected: false, members: [] });
+  assert.equal((await joining).room, 'family');
+
+  const refused = client.join({ room: 'full', name: 'Ana' });
+  const second = latest().sentOf('join')[1];
+  latest().deliver({ type: 'error', id: 'room-full', message: 'full', rid: second.rid, ref: 'join' });
+  await assert.rejects(refused, { name: 'SignalingError', id: 'room-full' });
+});
+
+test('a refused first connection rejects connect() and closes the client', async () => {
+  const client = new SignalingClient({ url: 'ws://test/ws', WebSocket: /** @type {any} */ (FakeSocket) });
+  const connecting = client.connect();
+  latest().drop(1006);
+  await assert.rejects(connecting, { id: 'disconnected' });
+  assert.equal(client.state, 'closed');
+});
+
+test('pings every heartbeat interval and keeps the resume token of the latest pong', async () => {
+  const client = await connected();
+  mock.timers.tick(20_000);
+  assert.equal(latest().sentOf('ping').length, 1);
+  latest().deliver({ type: 'pong', resumeToken: 'token-2' });
+  mock.timers.tick(20_000);
+  assert.equal(latest().sentOf('ping').length, 2);
+  latest().deliver({ type: 'pong', resumeToken: 'token-3' });
+
+  // The socket dies; the reconnect resumes with the freshest token.
+  latest().drop(1006);
+  assert.equal(client.state, 'reconnecting');
+  mock.timers.tick(1_000); // attempt 0 waits 0.5–1 s
+  assert.equal(FakeSocket.all.length, 2);
+  latest().open();
+  assert.deepEqual(latest().sent[0].resume, { peerId: 'peer-1', token: 'token-3' });
+});
+
+test('the token of joined and left (it names the room) is the one a resume uses', async () => {
+  const client = await connected();
+  const joining = client.join({ room: 'family', name: 'Ana' });
+  const { rid } = latest().sentOf('join')[0];
+  latest().deliver({ type: 'joined', rid, room: 'family', capacity: 4, passwordProtected: false, members: [], resumeToken: 'token-room' });
+  await joining;
+  latest().drop(1006);
+  mock.timers.tick(1_000);
+  latest().open();
+  assert.deepEqual(latest().sent[0].resume, { peerId: 'peer-1', token: 'token-room' });
+});
+
+test('requestIceServers() resolves with the reply that echoes its rid', async () => {
+  const client = await connected();
+  const asking = client.requestIceServers();
+  const { rid } = latest().sentOf('ice-servers')[0];
+  latest().deliver({ type: 'ice-servers', rid, iceServers: [{ urls: ['turn:127.0.0.1:3478'] }], expireAtMs: 123 });
+  assert.equal((await asking).expireAtMs, 123);
+});
+
+test('no pong within 10 s counts as a dead socket: it is abandoned and the session resumed', async () => {
+  const client = await connected();
+  const states = /** @type {string[]} */ ([]);
+  client.on('state', (state) => states.push(state));
+  mock.timers.tick(20_000);
+  mock.timers.tick(9_999);
+  assert.equal(client.state, 'open');
+  mock.timers.tick(1);
+  assert.equal(client.state, 'reconnecting');
+  assert.notEqual(FakeSocket.all[0].closedWith, null, 'the silent socket is closed');
+
+  mock.timers.tick(1_000);
+  latest().open();
+  latest().deliver(welcome({ resumed: true, resumeToken: 'token-9' }));
+  assert.deepEqual(states, ['reconnecting', 'open']);
+});
+
+test('reconnect delays grow from 0.5 s to at most 10 s', async () => {
+  const client = await connected();
+  latest().drop(1006);
+  for (let attempt = 0; attempt < 8; attempt++) {
+    const before = FakeSocket.all.length;
+    mock.timers.tick(10_000);
+    assert.equal(FakeSocket.all.length, before + 1, `attempt ${attempt} happens within 10 s`);
+    latest().drop(1006);
+  }
+  assert.equal(client.state, 'reconnecting');
+  for (let attempt = 0; attempt < 10; attempt++) {
+    for (const random of [0, 0.5, 0.999]) {
+      const delay = backoffDelay(attempt, { random: () => random });
+      assert.ok(delay >= 500 && delay <= 10_000, `attempt ${attempt}: ${delay}`);
+    }
+  }
+  assert.ok(backoffDelay(0, { random: () => 0.999 }) <= 1_000, 'the first retry comes within 1 s');
+});
+
+test('messages sent while reconnecting are delivered after a resume, dropped after a new session', async () => {
+  const client = await connected();
+  latest().drop(1006);
+  client.sendSdp('peer-2', { type: 'offer', sdp: 'v=0' });
+  client.sendCandidate('peer-2', null);
+  mock.timers.tick(1_000);
+  latest().open();
+  latest().deliver(welcome({ resumed: true }));
+  assert.deepEqual(latest().sent.map((m) => m.type), ['hello', 'sdp', 'candidate']);
+
+  latest().drop(1006);
+  client.sendSdp('peer-2', { type: 'offer', sdp: 'v=0' });
+  mock.timers.tick(2_000);
+  latest().open();
+  latest().deliver(welcome({ resumed: false, peerId: 'peer-new' }));
+  assert.deepEqual(latest().sent.map((m) => m.type), ['hello']);
+  assert.equal(client.peerId, 'peer-new');
+});
+
+test('a session taken over by another socket stops for good', async () => {
+  const client = await connected();
+  const closed = /** @type {string[]} */ ([]);
+  client.on('closed', ({ reason }) => closed.push(reason));
+  latest().drop(4001);
+  assert.equal(client.state, 'closed');
+  assert.deepEqual(closed, ['session-taken-over']);
+  mock.timers.tick(60_000);
+  assert.equal(FakeSocket.all.length, 1, 'no reconnect');
+});
+
+test('close() says bye, closes the socket and rejects pending requests', async () => {
+  const client = await connected();
+  const joining = client.join({ room: 'family', name: 'Ana' });
+  client.close();
+  await assert.rejects(joining, { id: 'closed' });
+  assert.equal(latest().sent.at(-1).type, 'bye');
+  assert.equal(latest().closedWith, 1000);
+  assert.equal(client.state, 'closed');
+});
+
+test('events of a socket that was replaced are ignored', async () => {
+  const client = await connected();
+  const old = latest();
+  mock.timers.tick(20_000); // ping
+  mock.timers.tick(10_000); // no pong: abandoned
+  mock.timers.tick(1_000); // reconnect
+  assert.notEqual(latest(), old);
+  latest().open();
+  latest().deliver(welcome({ resumed: true }));
+  const messages = /** @type {any[]} */ ([]);
+  client.on('message', (m) => messages.push(m));
+  old.deliver({ type: 'peer-left', room: 'family', peerId: 'ghost', reason: 'left' });
+  old.drop(4001);
+  assert.equal(client.state, 'open');
+  assert.deepEqual(messages, []);
+});

@@ -1,0 +1,164 @@
+// Parley's app: the lobby, the call screen, and the test hooks on window.parley (see ui/README.md).
+import { Call, getLocalMedia } from '../client/index.js';
+import { CallView } from './call-view.js';
+import { byId } from './dom.js';
+import { hasMessage, initialLanguage, setLanguage, setText } from './i18n.js';
+import { LobbyMedia } from './lobby.js';
+
+/** @import {MessageKey} from './i18n.js' */
+
+const NAME_KEY = 'parley.name';
+
+/** @typedef {'full' | 'audio-only' | 'receive-only'} JoinMode */
+
+const lobby = byId('lobby');
+const callSection = byId('call');
+const nameInput = /** @type {HTMLInputElement} */ (byId('name'));
+const roomInput = /** @type {HTMLInputElement} */ (byId('room'));
+const passwordInput = /** @type {HTMLInputElement} */ (byId('password'));
+const notice = byId('notice');
+const joinButtons = ['join', 'join-audio-only', 'join-receive-only'].map((id) => /** @type {HTMLButtonElement} */ (byId(id)));
+
+const media = new LobbyMedia();
+const view = new CallView();
+/** @type {Call | null} */
+let call = null;
+
+setUpLanguage();
+nameInput.value = localStorage.getItem(NAME_KEY) ?? '';
+roomInput.value = roomFromPath() ?? '';
+installTestHooks();
+
+byId('join-form').addEventListener('submit', (event) => {
+  event.preventDefault();
+  join('full');
+});
+byId('join-audio-only').addEventListener('click', () => join('audio-only'));
+byId('join-receive-only').addEventListener('click', () => join('receive-only'));
+
+media.acquire();
+
+/** @param {JoinMode} mode */
+async function join(mode) {
+  if (call) return;
+  notice.hidden = true;
+  setJoining(true);
+
+  /** @type {MessageKey | undefined} */
+  let note;
+  let localStream;
+  if (mode === 'full') {
+    localStream = media.takeStream();
+  } else {
+    media.stop();
+    localStream = new MediaStream();
+    if (mode === 'audio-only') {
+      const microphone = media.choice.microphone;
+      localStream = await getLocalMedia({ audio: microphone || true, video: false }).catch(() => {
+        note = 'media.audioOnlyFailed';
+        return new MediaStream();
+      });
+    }
+  }
+
+  const name = nameInput.value.trim();
+  const room = roomInput.value.trim();
+  const password = passwordInput.value;
+  const current = new Call({ url: signalingUrl(), room, name, password, localStream, client: 'parley-web' });
+  call = current;
+  view.attach(current);
+  current.on('closed', ({ reason }) => ended(current, reason));
+  try {
+    await current.join();
+  } catch (error) {
+    call = null;
+    view.detach();
+    for (const track of localStream.getTracks()) track.stop();
+    showNotice(error instanceof Error && 'id' in error ? String(error.id) : 'unknown');
+    setJoining(false);
+    media.acquire();
+    return;
+  }
+
+  localStorage.setItem(NAME_KEY, name);
+  history.replaceState(null, '', new URL(`r/${encodeURIComponent(room)}`, document.baseURI));
+  setJoining(false);
+  lobby.hidden = true;
+  callSection.hidden = false;
+  view.show(note);
+}
+
+/**
+ * The call is over: back to the lobby, saying why unless we chose to leave.
+ * @param {Call} ended
+ * @param {string} reason
+ */
+function ended(ended, reason) {
+  if (call !== ended) return;
+  call = null;
+  view.detach();
+  callSection.hidden = true;
+  lobby.hidden = false;
+  if (reason !== 'hangup') showNotice(reason);
+  media.acquire();
+}
+
+/** @param {string} id a signaling error id (or a local one) */
+function showNotice(id) {
+  notice.hidden = false;
+  notice.dataset.errorId = id;
+  const key = `error.${id}`;
+  if (hasMessage(key)) setText(notice, key);
+  else setText(notice, 'error.unknown', { id });
+}
+
+/** @param {boolean} joining */
+function setJoining(joining) {
+  for (const button of joinButtons) button.disabled = joining;
+  setText(joinButtons[0], joining ? 'lobby.joining' : 'lobby.join');
+}
+
+/** The WebSocket endpoint next to the page's base: <base>ws. */
+function signalingUrl() {
+  const url = new URL('ws', document.baseURI);
+  url.protocol = url.protocol === 'https:' ? 'wss:' : 'ws:';
+  return url;
+}
+
+/** The room of an invite link (<base>r/<room>), URL-decoded. */
+function roomFromPath() {
+  const base = new URL(document.baseURI).pathname;
+  if (!location.pathname.startsWith(base)) return null;
+  const match = /^r\/([^/]+)\/?$/.exec(location.pathname.slice(base.length));
+  if (!match) return null;
+  try {
+    return decodeURIComponent(match[1]);
+  } catch {
+    return match[1];
+  }
+}
+
+function setUpLanguage() {
+  const select = /** @type {HTMLSelectElement} */ (byId('lang'));
+  const lang = initialLanguage();
+  select.value = lang;
+  setLanguage(lang);
+  select.addEventListener('change', () => setLanguage(select.value === 'zh-CN' ? 'zh-CN' : 'en'));
+}
+
+/** Hooks for the end-to-end tests; the contract is in ui/README.md. */
+function installTestHooks() {
+  /** @type {any} */ (window).parley = {
+    peerId: () => call?.peerId ?? null,
+    peerIds: () => view.peerIds,
+    signalingState: () => {
+      const state = call?.signalingState ?? 'closed';
+      return state === 'idle' ? 'connecting' : state;
+    },
+    stats: async () => JSON.stringify(call ? await call.stats() : []),
+    renegotiateAll: () => {
+      for (const link of call?.links.values() ?? []) link.forceRestartIce();
+    },
+    connectionIds: () => [...(call?.links.values() ?? [])].map((link) => String(link.connectionId)),
+  };
+}
