@@ -4,6 +4,7 @@ using System.Net.Sockets;
 using Microsoft.AspNetCore.Hosting.Server;
 using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.Extensions.FileProviders;
+using Microsoft.Extensions.Options;
 using Parley.Signaling;
 
 namespace Parley.Server;
@@ -50,6 +51,18 @@ public static class ParleyApp
     /// <summary>The addresses Kestrel actually bound (port 0 resolved), once started.</summary>
     public static IReadOnlyList<string> BoundAddresses(WebApplication app) =>
         app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()?.Addresses.ToList() ?? [];
+
+    /// <summary>
+    /// The configuration problems behind a failed start, one line each, or none if <paramref name="e"/> is something
+    /// else. Startup validation throws one exception per failing section, aggregated when there are several.
+    /// </summary>
+    public static IReadOnlyList<string> ConfigurationProblems(Exception e) => e switch
+    {
+        OptionsValidationException validation => [.. validation.Failures],
+        AggregateException aggregate when aggregate.InnerExceptions.All(i => i is OptionsValidationException) =>
+            [.. aggregate.InnerExceptions.SelectMany(i => ((OptionsValidationException)i).Failures)],
+        _ => [],
+    };
 
     private static bool HasConfiguredUrls(ConfigurationManager configuration) =>
         !string.IsNullOrEmpty(configuration["urls"])
