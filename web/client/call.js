@@ -1,4 +1,5 @@
 import { Emitter } from './emitter.js';
+import { filterIceServers, hasTurn } from './ice.js';
 import { PeerLink } from './peer.js';
 import { SignalingError } from './protocol.js';
 import { SignalingClient } from './signaling.js';
@@ -6,6 +7,7 @@ import { SignalingClient } from './signaling.js';
 /** @import * as P from './protocol.js' */
 /** @import {LinkState, LinkStats} from './peer.js' */
 /** @import {SignalingState} from './signaling.js' */
+/** @import {TurnTransport} from './ice.js' */
 
 /**
  * How a remote participant's connection looks to the user: the link's state, or `reconnecting` while an
@@ -25,6 +27,11 @@ import { SignalingClient } from './signaling.js';
  * @property {{peerId: string}} session-changed after a lost session, we rejoined with a new peer id
  * @property {{reason: string, error?: Error}} closed the call is over (hang-up, page hidden, rejoin refused, …)
  * @property {Error} error a problem that did not end the call (logged by the app)
+ * @property {{peerId: string}} turn-needed the connection to this peer is not getting up (still not
+ *   connected 10 s after it started, or the restart policy gave up) and no TURN relay is available to it:
+ *   no TURN server in the ICE list, or none gave a relay candidate. A direct path probably does not exist
+ *   (symmetric NAT, blocking firewall), so the operator probably needs to set up TURN. Not repeated for
+ *   the same connection.
  */
 
 /**
@@ -36,7 +43,9 @@ import { SignalingClient } from './signaling.js';
  * @property {MediaStream} [localStream] what to send; empty or absent for a receive-only join. Once the
  *   call is joined it owns these tracks: hangUp() stops them
  * @property {string} [client] for the server's logs
- * @property {RTCIceTransportPolicy} [iceTransportPolicy] `relay` to force TURN
+ * @property {RTCIceTransportPolicy} [iceTransportPolicy] `relay` to force TURN (troubleshooting, tests)
+ * @property {TurnTransport[]} [iceTransports] keep only the TURN URLs over these transports (e.g. `['tcp']`
+ *   with `iceTransportPolicy: 'relay'` to force TURN over TCP); STUN URLs are kept. Absent: all
  */
 
 /** A peer whose signaling is lost keeps its connection only if media still flows after this long. */
@@ -44,6 +53,8 @@ const AWAY_DROP_MS = 5_000;
 /** Minted TURN credentials are renewed when 80 % of their remaining life is over, but not more than once a minute. */
 const ICE_REFRESH_FRACTION = 0.8;
 const MIN_ICE_REFRESH_MS = 60_000;
+/** A list fetched this recently is fresh enough for an ICE restart: no second request. */
+const ICE_FRESH_MS = 5_000;
 
 /**
  * A call in one room: the signaling session plus a full mesh of peer connections, one per member.
@@ -65,7 +76,9 @@ export class Call extends Emitter {
   /** @type {Map<string, ReturnType<typeof setTimeout>>} peers missing from the room after our resume */
   #missingTimers = new Map();
   /** @type {Map<string, PeerState>} */ #lastPeerStates = new Map();
-  /** @type {RTCIceServer[]} the latest from `welcome` or `ice-servers` */ #iceServers = [];
+  /** @type {RTCIceServer[]} the latest from `welcome` or `ice-servers`, as the server sent it */ #serverIceServers = [];
+  /** @type {RTCIceServer[]} that list after the `iceTransports` filter: what the peer connections use */ #iceServers = [];
+  #iceServersAppliedAt = -Infinity;
   /** @type {ReturnType<typeof setTimeout> | undefined} */ #iceRefreshTimer;
   /** @type {Promise<void> | null} one refresh at a time, shared by every link that restarts */ #iceRefresh = null;
 
@@ -95,6 +108,8 @@ export class Call extends Emitter {
   get links() { return this.#links; }
   get localStream() { return this.#localStream; }
   get signalingState() { return this.#signaling.state; }
+  /** The ICE servers the server handed us most recently (not filtered by `iceTransports`). */
+  get iceServers() { return this.#serverIceServers; }
   /** What we tell the room: whether our microphone and camera are on. */
   get mediaState() {
     return {
@@ -362,7 +377,7 @@ export class Call extends Emitter {
       iceServers: this.#iceServers,
       signaling: this.#signaling,
       localStream: this.#localStream,
-      beforeIceRestart: () => this.#refreshIceServers(),
+      beforeIceRestart: () => (performance.now() - this.#iceServersAppliedAt < ICE_FRESH_MS ? Promise.resolve() : this.#refreshIceServers()),
     };
     if (this.#options.iceTransportPolicy) options.iceTransportPolicy = this.#options.iceTransportPolicy;
     const link = new PeerLink(options);
@@ -374,6 +389,13 @@ export class Call extends Emitter {
     });
     link.on('stream', (stream) => { if (current()) this.emit('remote-stream', { peerId, stream }); });
     link.on('error', (error) => this.emit('error', error));
+    let hinted = false;
+    link.on('not-connecting', () => {
+      if (!current() || hinted || link.state === 'connected') return;
+      if (hasTurn(this.#iceServers) && link.relayGathered) return;
+      hinted = true;
+      this.emit('turn-needed', { peerId });
+    });
     link.on('replaced', (description) => {
       if (!current()) return;
       const fresh = this.#createLink(this.#members.get(peerId) ?? member);
@@ -410,16 +432,42 @@ export class Call extends Emitter {
    * @param {number} [expireAtMs] Unix ms
    */
   #applyIceServers(iceServers, expireAtMs) {
-    this.#iceServers = iceServers;
-    for (const link of this.#links.values()) link.setIceServers(iceServers);
+    this.#serverIceServers = iceServers;
+    this.#iceServers = filterIceServers(iceServers, this.#options.iceTransports);
+    this.#iceServersAppliedAt = performance.now();
+    for (const link of this.#links.values()) link.setIceServers(this.#iceServers);
     clearTimeout(this.#iceRefreshTimer);
     this.#iceRefreshTimer = undefined;
     if (expireAtMs === undefined || this.#closed) return;
     const delay = Math.max(MIN_ICE_REFRESH_MS, (expireAtMs - Date.now()) * ICE_REFRESH_FRACTION);
     this.#iceRefreshTimer = setTimeout(() => {
       this.#iceRefreshTimer = undefined;
-      this.#refreshIceServers();
+      this.#renewIceServers();
     }, delay);
+  }
+
+  /**
+   * The planned renewal before the credentials expire: fetch a fresh list, then restart ICE on every link
+   * that is relayed right now.
+   *
+   * Why the restart: setConfiguration only affects candidates gathered from then on. An existing TURN
+   * allocation keeps being refreshed (TURN Refresh, every few minutes) with the username and password it was
+   * created with, and a REST username carries its own expiry time: once that passes, the TURN server
+   * (coturn, or ours) answers the Refresh with 401 and the allocation, and so the relayed call, dies. An ICE
+   * restart gathers new relay candidates, i.e. new allocations with the fresh credentials, and moves the
+   * call onto them without dropping media. A direct (host/srflx) pair needs no TURN and is left alone.
+   */
+  async #renewIceServers() {
+    const before = this.#iceServersAppliedAt;
+    await this.#refreshIceServers();
+    // No fresh list (signaling down): restarting would allocate with the old credentials. A retry is planned.
+    if (this.#closed || this.#iceServersAppliedAt === before) return;
+    await Promise.all([...this.#links.values()].map(async (link) => {
+      if (link.state !== 'connected') return;
+      // Only our own allocation matters here: a peer relayed on its side renews its own.
+      const stats = await link.stats().catch(() => null);
+      if (stats?.localCandidateType === 'relay') await link.restartIce();
+    }));
   }
 
   /**

@@ -7,6 +7,10 @@ export { SignalingClient } from './signaling.js';
 export { MediaAccessError, classifyMediaError, getLocalMedia, listDevices, stopStream } from './media.js';
 export { CloseCode, PROTOCOL_VERSION, SignalingError, parseServerMessage } from './protocol.js';
 export { backoffDelay } from './backoff.js';
+export {
+  TURN_TRANSPORTS, filterIceServers, hasTurn, iceOptionsFromQuery, isStunUrl, testIceServers, testStunUrl, testTurnUrl,
+  turnTransportOf, urlsOf,
+} from './ice.js';
 
 /** @typedef {import('./protocol.js').Member} Member */
 /** @typedef {import('./protocol.js').ServerErrorId} ServerErrorId */
@@ -18,3 +22,5 @@ export { backoffDelay } from './backoff.js';
 /** @typedef {import('./peer.js').LinkStats} LinkStats */
 /** @typedef {import('./signaling.js').SignalingState} SignalingState */
 /** @typedef {import('./media.js').MediaErrorKind} MediaErrorKind */
+/** @typedef {import('./ice.js').TurnTransport} TurnTransport */
+/** @typedef {import('./ice.js').IceTestResult} IceTestResult */

@@ -24,6 +24,8 @@ import { Emitter } from './emitter.js';
  * @property {P.SessionDescription | null} replaced the remote peer rebuilt its RTCPeerConnection, so this
  *   link is stale: its owner should build a new one and, if given, hand it this offer
  * @property {Error} error a negotiation step failed (the link keeps going; logged by the app)
+ * @property {void} not-connecting a new link is not connected after CONNECT_TIMEOUT_MS (the policy now
+ *   restarts ICE), or the policy gave up (`failed`): the app may explain why (see Call's `turn-needed`)
  */
 
 /**
@@ -90,6 +92,10 @@ export class PeerLink extends Emitter {
   channel = null;
   /** ICE restarts this side started or asked for. */
   iceRestarts = 0;
+  /** Whether this side gathered a relay (TURN) candidate at least once. */
+  relayGathered = false;
+  /** Whether the connection was ever `connected`. */
+  everConnected = false;
 
   /** @type {LinkSignaling} */ #signaling;
   /** @type {() => Promise<unknown>} */ #beforeIceRestart;
@@ -134,7 +140,10 @@ export class PeerLink extends Emitter {
       if (this.polite && !this.#negotiated) return;
       this.#offer();
     };
-    this.pc.onicecandidate = ({ candidate }) => this.#signaling.sendCandidate(this.peerId, candidate ? candidate.toJSON() : null);
+    this.pc.onicecandidate = ({ candidate }) => {
+      if (candidate?.type === 'relay') this.relayGathered = true;
+      this.#signaling.sendCandidate(this.peerId, candidate ? candidate.toJSON() : null);
+    };
     this.pc.ontrack = ({ track }) => this.#addRemoteTrack(track);
     this.pc.onconnectionstatechange = () => this.#connectionStateChanged();
     this.pc.onsignalingstatechange = () => this.#signalingStateChanged();
@@ -416,6 +425,7 @@ export class PeerLink extends Emitter {
   #connectionStateChanged() {
     const state = this.pc.connectionState;
     if (state === 'connected') {
+      this.everConnected = true;
       clearTimeout(this.#recoveryTimer);
       this.#recoveryTimer = undefined;
       this.#restarting = false;
@@ -443,8 +453,10 @@ export class PeerLink extends Emitter {
       this.#restarting = false;
       this.#failed = true;
       this.#emitStateIfChanged();
+      this.emit('not-connecting', undefined);
       return;
     }
+    if (!this.everConnected) this.emit('not-connecting', undefined);
     this.#restartAttempts++;
     this.#restarting = true;
     // An offer still unanswered was probably lost: send it again (a restart would wait for `stable`).

@@ -4,59 +4,7 @@ import assert from 'node:assert/strict';
 import { afterEach, beforeEach, mock, test } from 'node:test';
 import { backoffDelay } from '../client/backoff.js';
 import { SignalingClient } from '../client/signaling.js';
-
-/** A WebSocket double: the test plays the server. */
-class FakeSocket {
-  /** @type {FakeSocket[]} */
-  static all = [];
-  readyState = 0;
-  /** @type {any[]} */
-  sent = [];
-  closedWith = /** @type {number | null} */ (null);
-  onopen = /** @type {any} */ (null);
-  onmessage = /** @type {any} */ (null);
-  onclose = /** @type {any} */ (null);
-
-  /** @param {string | URL} url */
-  constructor(url) {
-    this.url = String(url);
-    FakeSocket.all.push(this);
-  }
-
-  /** @param {string} text */
-  send(text) {
-    assert.equal(this.readyState, 1, 'send on a socket that is not open');
-    this.sent.push(JSON.parse(text));
-  }
-
-  /** @param {number} code */
-  close(code) {
-    this.closedWith = code;
-    this.readyState = 3;
-  }
-
-  // ---- the server's side ----
-  open() {
-    this.readyState = 1;
-    this.onopen?.({});
-  }
-
-  /** @param {object} message */
-  deliver(message) {
-    this.onmessage?.({ data: JSON.stringify(message) });
-  }
-
-  /** @param {number} code */
-  drop(code = 1006) {
-    this.readyState = 3;
-    this.onclose?.({ code, reason: '' });
-  }
-
-  /** @param {string} type */
-  sentOf(type) {
-    return this.sent.filter((m) => m.type === type);
-  }
-}
+import { FakeSocket } from './fakes.js';
 
 /** @param {object} [fields] */
 function welcome(fields = {}) {

@@ -1,6 +1,7 @@
 // Parley's app: the lobby, the call screen, and the test hooks on window.parley (see ui/README.md).
-import { Call, getLocalMedia } from '../client/index.js';
+import { Call, getLocalMedia, iceOptionsFromQuery } from '../client/index.js';
 import { CallView } from './call-view.js';
+import { ConnectivityPanel } from './connectivity.js';
 import { byId } from './dom.js';
 import { hasMessage, initialLanguage, setLanguage, setText } from './i18n.js';
 import { LobbyMedia } from './lobby.js';
@@ -23,6 +24,10 @@ const media = new LobbyMedia();
 const view = new CallView();
 /** @type {Call | null} */
 let call = null;
+// Troubleshooting from the address bar (see ui/README.md): ?policy=relay forces TURN, ?turn=tcp keeps only
+// TURN over TCP (udp, tcp, tls; several with commas).
+const iceOptions = iceOptionsFromQuery(location.search);
+new ConnectivityPanel({ signalingUrl: signalingUrl(), iceServers: () => (call?.signalingState === 'open' ? call.iceServers : null) });
 
 setUpLanguage();
 nameInput.value = localStorage.getItem(NAME_KEY) ?? '';
@@ -64,7 +69,7 @@ async function join(mode) {
   const name = nameInput.value.trim();
   const room = roomInput.value.trim();
   const password = passwordInput.value;
-  const current = new Call({ url: signalingUrl(), room, name, password, localStream, client: 'parley-web' });
+  const current = new Call({ url: signalingUrl(), room, name, password, localStream, client: 'parley-web', ...iceOptions });
   call = current;
   view.attach(current);
   current.on('closed', ({ reason }) => ended(current, reason));
@@ -81,7 +86,8 @@ async function join(mode) {
   }
 
   localStorage.setItem(NAME_KEY, name);
-  history.replaceState(null, '', new URL(`r/${encodeURIComponent(room)}`, document.baseURI));
+  // The troubleshooting query (if any) stays, so that a reload keeps it.
+  history.replaceState(null, '', new URL(`r/${encodeURIComponent(room)}${location.search}`, document.baseURI));
   setJoining(false);
   lobby.hidden = true;
   callSection.hidden = false;

@@ -31,6 +31,9 @@ export class CallView {
   #micSelect = /** @type {HTMLSelectElement} */ (byId('call-mic-select'));
   #unmuteAudio = byId('unmute-audio');
   #signalingStatus = byId('signaling-status');
+  #turnHint = byId('turn-hint');
+  /** @type {Set<string>} peers whose connection got the "TURN is probably needed" hint and is still not up */
+  #hinted = new Set();
 
   constructor() {
     this.#micButton.addEventListener('click', () => this.#toggle('audio'));
@@ -55,8 +58,15 @@ export class CallView {
     this.#unsubscribe = [
       call.on('member-joined', (member) => this.#upsertTile(member)),
       call.on('member-updated', (member) => this.#upsertTile(member)),
-      call.on('member-left', ({ peerId }) => this.#removeTile(peerId)),
-      call.on('peer-state', ({ peerId, state }) => this.#showPeerState(peerId, state)),
+      call.on('member-left', ({ peerId }) => {
+        this.#removeTile(peerId);
+        this.#setHint(peerId, false);
+      }),
+      call.on('peer-state', ({ peerId, state }) => {
+        this.#showPeerState(peerId, state);
+        if (state === 'connected') this.#setHint(peerId, false);
+      }),
+      call.on('turn-needed', ({ peerId }) => this.#setHint(peerId, true)),
       call.on('remote-stream', ({ peerId, stream }) => this.#showStream(peerId, stream)),
       call.on('signaling-state', (state) => { this.#signalingStatus.hidden = state !== 'reconnecting'; }),
       call.on('error', (error) => console.warn('parley:', error.message)),
@@ -88,6 +98,8 @@ export class CallView {
     this.#tilesBox.replaceChildren();
     this.#unmuteAudio.hidden = true;
     this.#signalingStatus.hidden = true;
+    this.#hinted.clear();
+    this.#turnHint.hidden = true;
     byId('toast').hidden = true;
   }
 
@@ -151,6 +163,23 @@ export class CallView {
     if (!video) return;
     if (video.srcObject !== stream) video.srcObject = stream;
     playWithSound(video, () => { this.#unmuteAudio.hidden = false; });
+  }
+
+  /**
+   * The "TURN is probably needed" banner, shown while any peer that got the hint is still not connected;
+   * that peer's tile is marked too (`data-turn-hint`).
+   * @param {string} peerId
+   * @param {boolean} on
+   */
+  #setHint(peerId, on) {
+    if (on) this.#hinted.add(peerId);
+    else this.#hinted.delete(peerId);
+    const tile = this.#tiles.get(peerId);
+    if (tile) {
+      if (on) tile.dataset.turnHint = 'true';
+      else delete tile.dataset.turnHint;
+    }
+    this.#turnHint.hidden = this.#hinted.size === 0;
   }
 
   #resumeSound() {

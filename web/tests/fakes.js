@@ -1,0 +1,134 @@
+// Test doubles shared by the unit tests: a WebSocket the test plays the server on, an RTCPeerConnection that
+// records what the library does to it, and a MediaStream without tracks.
+import assert from 'node:assert/strict';
+
+/** A WebSocket double: the test plays the server. */
+export class FakeSocket {
+  /** @type {FakeSocket[]} */
+  static all = [];
+  readyState = 0;
+  /** @type {any[]} */
+  sent = [];
+  closedWith = /** @type {number | null} */ (null);
+  onopen = /** @type {any} */ (null);
+  onmessage = /** @type {any} */ (null);
+  onclose = /** @type {any} */ (null);
+
+  /** @param {string | URL} url */
+  constructor(url) {
+    this.url = String(url);
+    FakeSocket.all.push(this);
+  }
+
+  /** @param {string} text */
+  send(text) {
+    assert.equal(this.readyState, 1, 'send on a socket that is not open');
+    this.sent.push(JSON.parse(text));
+  }
+
+  /** @param {number} code */
+  close(code) {
+    this.closedWith = code;
+    this.readyState = 3;
+  }
+
+  // ---- the server's side ----
+  open() {
+    this.readyState = 1;
+    this.onopen?.({});
+  }
+
+  /** @param {object} message */
+  deliver(message) {
+    this.onmessage?.({ data: JSON.stringify(message) });
+  }
+
+  /** @param {number} code */
+  drop(code = 1006) {
+    this.readyState = 3;
+    this.onclose?.({ code, reason: '' });
+  }
+
+  /** @param {string} type */
+  sentOf(type) {
+    return this.sent.filter((m) => m.type === type);
+  }
+}
+
+/** An RTCPeerConnection double: no negotiation happens; the test sets the states and the selected pair. */
+export class FakePeerConnection {
+  /** @type {FakePeerConnection[]} */
+  static all = [];
+  connectionState = 'new';
+  iceConnectionState = 'new';
+  signalingState = 'stable';
+  remoteDescription = null;
+  localDescription = null;
+  /** The local candidate type of the selected pair that getStats reports (null: no pair). */
+  selectedLocalType = /** @type {string | null} */ (null);
+  restarts = 0;
+  /** @type {any[]} every setConfiguration */
+  configurations = [];
+  onnegotiationneeded = /** @type {any} */ (null);
+  onicecandidate = /** @type {any} */ (null);
+  ontrack = /** @type {any} */ (null);
+  onconnectionstatechange = /** @type {any} */ (null);
+  onsignalingstatechange = /** @type {any} */ (null);
+
+  /** @param {any} configuration */
+  constructor(configuration) {
+    this.configuration = configuration;
+    FakePeerConnection.all.push(this);
+  }
+
+  getConfiguration() { return this.configuration; }
+  /** @param {any} configuration */
+  setConfiguration(configuration) {
+    this.configuration = configuration;
+    this.configurations.push(configuration);
+  }
+  createDataChannel() { return {}; }
+  addTransceiver() { return {}; }
+  addTrack() { return {}; }
+  getTransceivers() { return []; }
+  restartIce() { this.restarts++; }
+  close() {
+    this.connectionState = 'closed';
+    this.signalingState = 'closed';
+  }
+
+  async getStats() {
+    const report = new Map();
+    if (this.selectedLocalType) {
+      report.set('T', { type: 'transport', selectedCandidatePairId: 'P' });
+      report.set('P', { type: 'candidate-pair', localCandidateId: 'L', remoteCandidateId: 'R' });
+      report.set('L', { type: 'local-candidate', candidateType: this.selectedLocalType, relayProtocol: 'udp' });
+      report.set('R', { type: 'remote-candidate', candidateType: 'host' });
+    }
+    return report;
+  }
+
+  /** The test's side: the connection state changes. @param {string} state */
+  setState(state) {
+    this.connectionState = state;
+    this.onconnectionstatechange?.();
+  }
+
+  /** The test's side: a local candidate was gathered. @param {string} type */
+  gather(type) {
+    this.onicecandidate?.({ candidate: { type, toJSON: () => ({ candidate: `candidate:1 1 udp 1 127.0.0.1 9 typ ${type}` }) } });
+  }
+}
+
+/** A MediaStream without tracks (all a receive-only Call needs). */
+export class FakeMediaStream {
+  /** @type {any[]} */
+  #tracks = [];
+  getTracks() { return [...this.#tracks]; }
+  getAudioTracks() { return []; }
+  getVideoTracks() { return []; }
+  /** @param {any} track */
+  addTrack(track) { this.#tracks.push(track); }
+  /** @param {any} track */
+  removeTrack(track) { this.#tracks = this.#tracks.filter((t) => t !== track); }
+}
