@@ -26,4 +26,28 @@ public sealed class TwoPersonCallTests(BrowserFixture fixture, ITestOutputHelper
         Assert.Equal(boId, anaSees[0].PeerId);
         Assert.Equal(anaId, boSees[0].PeerId);
     }
+
+    [Fact]
+    public async Task JoiningBeforeTheCameraIsReadyWaitsForItAndSendsVideo()
+    {
+        var room = UniqueRoom("early");
+        var ana = await OpenAsync(BaseUri, "Ana");
+        await ana.JoinAsync(room);
+        var bo = await OpenRoomAsync(room, "Bo");
+        // A slow camera: getUserMedia answers 1.5 s late, and Bo clicks Join at once.
+        await bo.Page.AddInitScriptAsync("""
+            const original = navigator.mediaDevices.getUserMedia.bind(navigator.mediaDevices);
+            navigator.mediaDevices.getUserMedia = (constraints) =>
+              new Promise((resolve) => setTimeout(resolve, 1500)).then(() => original(constraints));
+            """);
+        await bo.Page.ReloadAsync();
+        await bo.FillLobbyAsync();
+
+        await bo.Page.Locator("#join").ClickAsync();
+        await bo.WaitForCallAsync();
+
+        await ana.WaitForPeersAsync(1, peer => peer.HasVideo && peer.HasAudio, "Bo's video decoded and audio received");
+        Assert.True(await bo.Page.EvaluateAsync<bool>("() => document.querySelector('#preview').srcObject === null"),
+            "the lobby must not keep the camera after joining");
+    }
 }

@@ -53,7 +53,7 @@ async function join(mode) {
   let note;
   let localStream;
   if (mode === 'full') {
-    localStream = media.takeStream();
+    localStream = await media.takeStream();
   } else {
     media.stop();
     localStream = new MediaStream();

@@ -10,6 +10,8 @@ export class LobbyMedia {
   #stream = null;
   /** Bumped by every acquire(), so a slow getUserMedia cannot overwrite a newer one. */
   #generation = 0;
+  /** The latest acquire() under way, so a join clicked before the camera is ready waits for it. */
+  #acquiring = Promise.resolve();
   #preview = /** @type {HTMLVideoElement} */ (byId('preview'));
   #frame = /** @type {HTMLElement} */ (this.#preview.parentElement);
   #cameraSelect = /** @type {HTMLSelectElement} */ (byId('camera-select'));
@@ -31,7 +33,12 @@ export class LobbyMedia {
   /**
    * (Re)starts the preview with the picked devices. On failure shows #media-error and keeps no stream.
    */
-  async acquire() {
+  acquire() {
+    this.#acquiring = this.#acquire();
+    return this.#acquiring;
+  }
+
+  async #acquire() {
     const generation = ++this.#generation;
     this.stop();
     const { camera, microphone } = this.choice;
@@ -51,8 +58,16 @@ export class LobbyMedia {
     await this.#refreshDevices();
   }
 
-  /** Hands the preview's stream over (to a call); the lobby forgets it. */
-  takeStream() {
+  /**
+   * Hands the preview's stream over (to a call); the lobby forgets it. Waits for a camera request still under
+   * way: joining before the preview appears must not join without media and leave the camera running here.
+   */
+  async takeStream() {
+    let pending;
+    do {
+      pending = this.#acquiring;
+      await pending;
+    } while (pending !== this.#acquiring);
     const stream = this.#stream ?? new MediaStream();
     this.#stream = null;
     this.#showPreview();
