@@ -25,4 +25,7 @@ internal static partial class Log
 
     [LoggerMessage(2106, LogLevel.Trace, "Send to {Remote} failed: {Error}")]
     public static partial void SendFailed(ILogger logger, string remote, string error);
+
+    [LoggerMessage(2107, LogLevel.Warning, "{Protocol} listener {EndPoint} is at its limit of {Limit} connections; a new one was closed")]
+    public static partial void StreamConnectionLimit(ILogger logger, string protocol, string endPoint, int limit);
 }

@@ -22,9 +22,12 @@ internal sealed class StreamListener : IDisposable
     private readonly TurnServer _server;
     private readonly ILogger _logger;
     private readonly CancellationTokenSource _stopping = new();
+    private readonly int _maxConnections;
+    private int _openConnections;
 
-    public StreamListener(IPEndPoint endPoint, X509Certificate2? certificate, TurnServer server, ILogger logger)
+    public StreamListener(IPEndPoint endPoint, X509Certificate2? certificate, TurnServer server, int maxConnections, ILogger logger)
     {
+        _maxConnections = maxConnections;
         _certificate = certificate;
         _server = server;
         _logger = logger;
@@ -68,8 +71,34 @@ internal sealed class StreamListener : IDisposable
                 continue;
             }
 
+            // Every connection holds a thread (plain TCP) or a TLS session: refuse beyond the limit.
+            if (Interlocked.Increment(ref _openConnections) > _maxConnections)
+            {
+                Interlocked.Decrement(ref _openConnections);
+                Log.StreamConnectionLimit(_logger, Protocol.ToString(), EndPoint.ToString(), _maxConnections);
+                socket.Dispose();
+                continue;
+            }
+
             socket.NoDelay = true;
-            _ = Task.Run(() => RunConnection(socket));
+            if (_certificate is null)
+            {
+                StartPlainConnection(socket);
+            }
+            else
+            {
+                _ = Task.Run(async () =>
+                {
+                    try
+                    {
+                        await RunConnection(socket).ConfigureAwait(false);
+                    }
+                    finally
+                    {
+                        Interlocked.Decrement(ref _openConnections);
+                    }
+                });
+            }
         }
     }
 
@@ -130,25 +159,9 @@ internal sealed class StreamListener : IDisposable
             int start = 0, end = 0;
             while (true)
             {
-                ReadResult frame = StreamFramer.TryGetFrame(buffer.AsSpan(start, end - start), out _);
-                if (frame.Status == ReadStatus.Invalid)
+                if (!DeliverFrames(buffer, ref start, ref end, connection, remote))
                 {
                     return "not STUN or ChannelData";
-                }
-
-                if (frame.IsComplete)
-                {
-                    _server.OnClientPacket(connection, remote, buffer.AsSpan(start, frame.Consumed));
-                    start += frame.Consumed;
-                    continue;
-                }
-
-                // Incomplete: move what we have to the front, then read at least the rest.
-                if (start > 0)
-                {
-                    buffer.AsSpan(start, end - start).CopyTo(buffer);
-                    end -= start;
-                    start = 0;
                 }
 
                 int read = await stream.ReadAsync(buffer.AsMemory(end), _stopping.Token).ConfigureAwait(false);
@@ -166,6 +179,182 @@ internal sealed class StreamListener : IDisposable
         }
     }
 
+    /// <summary>
+    /// Hands every complete frame in <c>buffer[start..end)</c> to the core, then moves what is left (the start of an
+    /// incomplete frame) to the front, so that the next read goes to <c>buffer[end..]</c>. False if the stream holds
+    /// something that is neither STUN nor ChannelData.
+    /// </summary>
+    private bool DeliverFrames(byte[] buffer, ref int start, ref int end, StreamConnection connection, in TransportAddress remote)
+    {
+        while (true)
+        {
+            ReadResult frame = StreamFramer.TryGetFrame(buffer.AsSpan(start, end - start), out _);
+            if (frame.Status == ReadStatus.Invalid)
+            {
+                return false;
+            }
+
+            if (!frame.IsComplete)
+            {
+                break;
+            }
+
+            _server.OnClientPacket(connection, remote, buffer.AsSpan(start, frame.Consumed));
+            start += frame.Consumed;
+        }
+
+        if (start > 0)
+        {
+            buffer.AsSpan(start, end - start).CopyTo(buffer);
+            end -= start;
+            start = 0;
+        }
+
+        return true;
+    }
+
+    /// <summary>
+    /// Plain TCP runs each connection on a dedicated thread, as the UDP sockets do (see <see cref="UdpSend"/>): it
+    /// waits in poll(2) and reads synchronously, and the core's sends go straight to the socket
+    /// (<see cref="StreamConnection.UseDirectSends"/>). That replaces two thread-pool hops per relayed round trip (the
+    /// read completion and the write loop) and the spinning of idle workers. TLS keeps the async path
+    /// (<see cref="RunConnection"/>), as SslStream wants one writer.
+    /// </summary>
+    private void StartPlainConnection(Socket socket)
+    {
+        var thread = new Thread(
+            () =>
+            {
+                try
+                {
+                    RunPlainConnection(socket);
+                }
+                catch (Exception exception)
+                {
+                    // A bug (or the listener disposed under us): drop this connection, never the server. An exception
+                    // must not leave a thread of its own: that would end the process.
+                    Log.ReceiveLoopFailed(_logger, exception, "TCP connection");
+                    socket.Dispose();
+                }
+                finally
+                {
+                    Interlocked.Decrement(ref _openConnections);
+                }
+            },
+            ConnectionThreadStackBytes)
+        {
+            IsBackground = true,
+            Name = "TURN TCP",
+        };
+        thread.UnsafeStart();
+    }
+
+    // As for the UDP receive threads: the frames on this thread are small.
+    private const int ConnectionThreadStackBytes = 256 * 1024;
+
+    private void RunPlainConnection(Socket socket)
+    {
+        long id = Interlocked.Increment(ref s_nextConnectionId);
+        TransportAddress remote, local;
+        try
+        {
+            remote = TransportAddress.FromIPEndPoint((IPEndPoint)socket.RemoteEndPoint!);
+            local = TransportAddress.FromIPEndPoint((IPEndPoint)socket.LocalEndPoint!);
+        }
+        catch (Exception exception) when (exception is SocketException or ObjectDisposedException)
+        {
+            socket.Dispose(); // reset before we looked at it
+            return;
+        }
+
+        string protocol = Protocol.ToString();
+        Log.ConnectionOpened(_logger, protocol, id, remote.ToString());
+
+        // The stream only serves the write loop, for what the kernel does not take at once.
+        var stream = new NetworkStream(socket, ownsSocket: true);
+        string reason = "closed by client";
+        using var connection = new StreamConnection(Protocol, local, remote, _stopping.Token);
+        try
+        {
+            connection.UseDirectSends(socket);
+            Task writer = connection.WriteLoop(stream);
+
+            // Stopping the listener wakes the poll below: shutdown(2) makes the socket readable (end of stream).
+            using (_stopping.Token.UnsafeRegister(static state => ShutdownQuietly((Socket)state!), socket))
+            {
+                reason = ReadLoop(socket, connection, remote);
+            }
+
+            connection.Complete();
+            writer.GetAwaiter().GetResult();
+        }
+        catch (Exception exception) when (exception is IOException or SocketException or ObjectDisposedException or OperationCanceledException)
+        {
+            reason = exception.GetType().Name;
+        }
+        finally
+        {
+            _server.OnConnectionClosed(connection, remote);
+            stream.Dispose();
+            Log.ConnectionClosed(_logger, protocol, id, reason);
+        }
+    }
+
+    private string ReadLoop(Socket socket, StreamConnection connection, in TransportAddress remote)
+    {
+        byte[] buffer = ArrayPool<byte>.Shared.Rent(StunHeader.MaxMessageLength + 8);
+        try
+        {
+            int start = 0, end = 0;
+            while (true)
+            {
+                if (!DeliverFrames(buffer, ref start, ref end, connection, remote))
+                {
+                    return "not STUN or ChannelData";
+                }
+
+                // Non-blocking socket (for the direct sends): wait until readable, then read what is there.
+                if (!socket.Poll(-1, SelectMode.SelectRead))
+                {
+                    continue;
+                }
+
+                int read = socket.Receive(buffer.AsSpan(end), SocketFlags.None, out SocketError error);
+                if (error == SocketError.WouldBlock)
+                {
+                    continue;
+                }
+
+                if (error != SocketError.Success)
+                {
+                    return error.ToString();
+                }
+
+                if (read == 0)
+                {
+                    return _stopping.IsCancellationRequested ? "server stopping" : "closed by client";
+                }
+
+                end += read;
+            }
+        }
+        finally
+        {
+            ArrayPool<byte>.Shared.Return(buffer);
+        }
+    }
+
+    private static void ShutdownQuietly(Socket socket)
+    {
+        try
+        {
+            socket.Shutdown(SocketShutdown.Both);
+        }
+        catch (Exception exception) when (exception is SocketException or ObjectDisposedException)
+        {
+        }
+    }
+
     public void Dispose()
     {
         _stopping.Cancel();
@@ -178,6 +367,8 @@ internal sealed class StreamListener : IDisposable
 internal sealed class StreamConnection(TurnTransportProtocol protocol, TransportAddress local, TransportAddress remote, CancellationToken stopping)
     : ITurnClientTransport, IDisposable
 {
+    private const int WriteBatchBytes = 64 * 1024;
+
     private readonly Channel<(byte[] Buffer, int Length)> _queue = Channel.CreateBounded<(byte[], int)>(
         new BoundedChannelOptions(512) { SingleReader = true, FullMode = BoundedChannelFullMode.DropWrite });
 
@@ -187,7 +378,67 @@ internal sealed class StreamConnection(TurnTransportProtocol protocol, Transport
 
     public TransportAddress Remote => remote;
 
+    // Plain TCP: frames go straight to the (non-blocking) socket on the sender's thread while nothing is queued,
+    // which saves a wake-up of the write loop per frame. Guarded by _sendGate: _queued says frames are queued or being
+    // written by the write loop, so later frames must queue behind them to keep the stream in order.
+    private readonly Lock _sendGate = new();
+    private Socket? _direct;
+    private bool _queued;
+
+    /// <summary>
+    /// Plain TCP only (TLS needs SslStream): sends try <paramref name="socket"/> directly first; what the kernel does
+    /// not take at once (a full send buffer: a slow client) goes through the queue. Makes the socket non-blocking,
+    /// so call it after wrapping the socket in its NetworkStream.
+    /// </summary>
+    public void UseDirectSends(Socket socket)
+    {
+        socket.Blocking = false;
+        _direct = socket;
+    }
+
     public void Send(ReadOnlySpan<byte> packet, in TransportAddress client)
+    {
+        if (_direct is not { } socket)
+        {
+            Enqueue(packet);
+            return;
+        }
+
+        lock (_sendGate)
+        {
+            if (!_queued)
+            {
+                int sent;
+                SocketError error;
+                try
+                {
+                    sent = socket.Send(packet, SocketFlags.None, out error);
+                }
+                catch (ObjectDisposedException)
+                {
+                    return;
+                }
+
+                if (error == SocketError.Success && sent == packet.Length)
+                {
+                    return;
+                }
+
+                if (error is not (SocketError.Success or SocketError.WouldBlock))
+                {
+                    return; // the connection is failing: the read loop sees it and closes it
+                }
+
+                // The rest of a partly sent frame must follow it: the queue is empty here, so it has room.
+                packet = packet[Math.Max(sent, 0)..];
+                _queued = true;
+            }
+
+            Enqueue(packet);
+        }
+    }
+
+    private void Enqueue(ReadOnlySpan<byte> packet)
     {
         byte[] copy = ArrayPool<byte>.Shared.Rent(packet.Length);
         packet.CopyTo(copy);
@@ -197,25 +448,69 @@ internal sealed class StreamConnection(TurnTransportProtocol protocol, Transport
         }
     }
 
+    /// <summary>
+    /// Writes what the core sends, in order. Whatever is queued when the loop wakes goes out in one write (up to
+    /// 64 KiB): under load that is one system call (and one TLS record) for many frames instead of one per frame.
+    /// </summary>
     public async Task WriteLoop(Stream stream)
     {
+        ChannelReader<(byte[] Buffer, int Length)> reader = _queue.Reader;
+        byte[] batch = ArrayPool<byte>.Shared.Rent(WriteBatchBytes);
         try
         {
-            await foreach ((byte[] buffer, int length) in _queue.Reader.ReadAllAsync(stopping).ConfigureAwait(false))
+            while (await reader.WaitToReadAsync(stopping).ConfigureAwait(false))
             {
-                try
+                int filled = 0;
+                while (reader.TryRead(out (byte[] Buffer, int Length) item))
                 {
-                    await stream.WriteAsync(buffer.AsMemory(0, length), stopping).ConfigureAwait(false);
+                    try
+                    {
+                        if (filled + item.Length > batch.Length)
+                        {
+                            if (filled > 0)
+                            {
+                                await stream.WriteAsync(batch.AsMemory(0, filled), stopping).ConfigureAwait(false);
+                                filled = 0;
+                            }
+
+                            if (item.Length > batch.Length)
+                            {
+                                await stream.WriteAsync(item.Buffer.AsMemory(0, item.Length), stopping).ConfigureAwait(false);
+                                continue;
+                            }
+                        }
+
+                        item.Buffer.AsSpan(0, item.Length).CopyTo(batch.AsSpan(filled));
+                        filled += item.Length;
+                    }
+                    finally
+                    {
+                        ArrayPool<byte>.Shared.Return(item.Buffer);
+                    }
                 }
-                finally
+
+                if (filled > 0)
                 {
-                    ArrayPool<byte>.Shared.Return(buffer);
+                    await stream.WriteAsync(batch.AsMemory(0, filled), stopping).ConfigureAwait(false);
+                }
+
+                if (_direct is not null)
+                {
+                    lock (_sendGate)
+                    {
+                        // Everything queued is in the kernel now: direct sends may resume (unless more came meanwhile).
+                        _queued = reader.TryPeek(out _);
+                    }
                 }
             }
         }
         catch (Exception exception) when (exception is IOException or SocketException or ObjectDisposedException or OperationCanceledException)
         {
             // The read loop sees the same failure and closes the connection.
+        }
+        finally
+        {
+            ArrayPool<byte>.Shared.Return(batch);
         }
     }
 

@@ -83,10 +83,10 @@ internal sealed class TurnHostedService(IServiceProvider services, IOptions<Turn
                 IPAddress address = IPAddress.Parse(text);
                 if (turn.UdpPort is int udpPort)
                 {
-                    var listener = new UdpClientTransport(UdpSend.Bind(new IPEndPoint(address, udpPort)));
+                    var listener = new UdpClientTransport(UdpSend.Bind(new IPEndPoint(address, udpPort), UdpSend.ListenerBufferBytes), logger);
                     _listeners.Add(listener);
                     udp.Add(listener.EndPoint);
-                    _loops.Add(Task.Run(() => listener.Run(_server, logger), CancellationToken.None));
+                    _loops.Add(listener.Start(_server));
                     Log.Listening(logger, "UDP", listener.EndPoint.ToString());
                 }
 
@@ -113,7 +113,7 @@ internal sealed class TurnHostedService(IServiceProvider services, IOptions<Turn
 
     private IPEndPoint StartStream(IPEndPoint endPoint, X509Certificate2? certificate)
     {
-        var listener = new StreamListener(endPoint, certificate, _server!, logger);
+        var listener = new StreamListener(endPoint, certificate, _server!, options.Value.MaxStreamConnections, logger);
         _listeners.Add(listener);
         _loops.Add(Task.Run(listener.Run));
         Log.Listening(logger, certificate is null ? "TCP" : "TLS", listener.EndPoint.ToString());

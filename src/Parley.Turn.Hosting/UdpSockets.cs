@@ -5,9 +5,37 @@ using Parley.Stun;
 
 namespace Parley.Turn.Hosting;
 
-/// <summary>Helpers shared by the UDP sockets: one reusable <see cref="SocketAddress"/> per thread for sends.</summary>
+/// <summary>
+/// Helpers shared by the UDP sockets: binding, sends with one reusable <see cref="SocketAddress"/> per thread, and a
+/// dedicated receive thread per socket.
+/// </summary>
+/// <remarks>
+/// <para>
+/// Why threads and blocking receives rather than <c>ReceiveFromAsync</c>: a thread that waits in the kernel
+/// (recvfrom(2)) and handles each datagram where it arrives costs one wake-up per idle-to-busy transition and one
+/// system call per datagram. The async API costs a wake-up of the socket engine's epoll thread plus a hop to a
+/// thread-pool worker per datagram, and idle workers spin (sched_yield) before they sleep: at 200 allocations × 50
+/// packets/s that spinning was a third of the server's CPU (perf), and the server used two to three times the CPU per
+/// relayed packet it uses now (bench/Parley.Bench.TurnLoad/README.md, "Performance").
+/// </para>
+/// <para>
+/// The cost is one thread per relay socket (one per allocation, two if dual-stack; bounded by
+/// <c>Turn:MaxAllocations</c>), each with a small stack, asleep in the kernel while its allocation is idle.
+/// </para>
+/// <para>
+/// Sends are synchronous and bounded: sockets stay in blocking mode (for the receive) with a 1 ms send timeout
+/// (SO_SNDTIMEO), so a full send buffer delays the sending thread by at most 1 ms and then drops the datagram, as
+/// UDP may. On Linux a datagram leaves the send buffer as soon as the device (or loopback) takes it.
+/// </para>
+/// </remarks>
 internal static class UdpSend
 {
+    /// <summary>Receive and send buffer of a listener socket (all its clients): 4 MiB (the kernel caps it at net.core.rmem_max/wmem_max).</summary>
+    public const int ListenerBufferBytes = 4 * 1024 * 1024;
+
+    /// <summary>Receive and send buffer of a relay socket (one allocation): 1 MiB (capped likewise).</summary>
+    public const int RelayBufferBytes = 1024 * 1024;
+
     [ThreadStatic]
     private static SocketAddress? t_address;
 
@@ -26,14 +54,15 @@ internal static class UdpSend
         }
         catch (SocketException)
         {
-            // UDP: a failed send (ICMP unreachable reported late, buffer full) is a lost datagram.
+            // UDP: a failed send (ICMP unreachable reported late, buffer still full after the send timeout) is a lost
+            // datagram.
         }
         catch (ObjectDisposedException)
         {
         }
     }
 
-    public static Socket Bind(IPEndPoint endPoint)
+    public static Socket Bind(IPEndPoint endPoint, int bufferBytes)
     {
         var socket = new Socket(endPoint.AddressFamily, SocketType.Dgram, ProtocolType.Udp);
         try
@@ -43,10 +72,14 @@ internal static class UdpSend
                 socket.DualMode = false;
             }
 
-            socket.Bind(endPoint);
+            // Room for bursts: at Linux's default (~208 KiB, about 100 full datagrams) a short stall of the receive
+            // thread (a busy machine) drops datagrams at the socket.
+            socket.ReceiveBufferSize = bufferBytes;
+            socket.SendBufferSize = bufferBytes;
 
-            // Synchronous sends must never stall a receive loop: a full send buffer drops the datagram instead.
-            socket.Blocking = false;
+            // Sends must not stall a receive loop for long: a send buffer still full after 1 ms drops the datagram.
+            socket.SendTimeout = 1;
+            socket.Bind(endPoint);
             return socket;
         }
         catch
@@ -56,37 +89,139 @@ internal static class UdpSend
         }
     }
 
+    public delegate void PacketHandler(ReadOnlySpan<byte> packet, in TransportAddress from);
+}
+
+/// <summary>
+/// A UDP socket with its own receive thread: blocking receives into one pinned buffer with the SocketAddress overload
+/// (no per-packet allocation), each datagram handed to a callback on that thread.
+/// </summary>
+internal sealed class UdpReceiver : IDisposable
+{
+    // The receive loop's frames are small (the core's handlers stackalloc at most a few KiB); 256 KiB is ample and
+    // keeps the reserved address space of many relay threads small.
+    private const int ReceiveThreadStackBytes = 256 * 1024;
+
+    private readonly Socket _socket;
+    private readonly ILogger _logger;
+    private readonly TaskCompletionSource _stopped = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private volatile bool _closing;
+
+    public UdpReceiver(Socket socket, ILogger logger)
+    {
+        _socket = socket;
+        _logger = logger;
+    }
+
+    public Socket Socket => _socket;
+
+    /// <summary>Completes when the receive thread has ended.</summary>
+    public Task Stopped => _stopped.Task;
+
+    /// <summary>Starts the receive thread; <paramref name="onPacket"/> runs on it, one datagram at a time.</summary>
+    public void Start(UdpSend.PacketHandler onPacket, string threadName)
+    {
+        var thread = new Thread(() => Run(onPacket), ReceiveThreadStackBytes)
+        {
+            IsBackground = true,
+            Name = threadName,
+        };
+        try
+        {
+            thread.UnsafeStart();
+        }
+        catch (OutOfMemoryException exception)
+        {
+            // No thread to be had (a process or system limit): fail this socket's owner (an Allocate, answered as an
+            // unexpected error), not the thread that asked, which may be a listener's.
+            throw new InvalidOperationException($"Cannot start a receive thread for {LocalEndPoint()}.", exception);
+        }
+    }
+
     /// <summary>
-    /// Receives datagrams until the socket closes, with the SocketAddress overload (no per-packet allocation), and
-    /// hands each to <paramref name="onPacket"/>.
+    /// Stops receiving and closes the socket without waiting for the receive thread: shutdown(2) wakes a receive
+    /// blocked in the kernel at once (closing alone would not on Linux; .NET then spins until the call returns), and
+    /// the close itself runs on the thread pool so that whoever deletes an allocation never waits for it.
     /// </summary>
-    public static async Task ReceiveLoop(Socket socket, PacketHandler onPacket, ILogger logger)
+    public void Dispose()
+    {
+        if (_closing)
+        {
+            return;
+        }
+
+        _closing = true;
+        try
+        {
+            _socket.Shutdown(SocketShutdown.Both);
+        }
+        catch (SocketException)
+        {
+            // Linux reports ENOTCONN for an unconnected UDP socket, but has woken its receivers all the same.
+        }
+        catch (ObjectDisposedException)
+        {
+        }
+
+        ThreadPool.UnsafeQueueUserWorkItem(static socket => socket.Dispose(), _socket, preferLocal: false);
+    }
+
+    private void Run(UdpSend.PacketHandler onPacket)
+    {
+        try
+        {
+            ReceiveLoop(onPacket);
+        }
+        catch (Exception exception)
+        {
+            // A bug in a handler: this socket stops receiving, the server goes on (an exception must not leave a
+            // thread of its own: that would end the process).
+            Log.ReceiveLoopFailed(_logger, exception, LocalEndPoint());
+        }
+        finally
+        {
+            _stopped.TrySetResult();
+        }
+    }
+
+    private void ReceiveLoop(UdpSend.PacketHandler onPacket)
     {
         byte[] buffer = GC.AllocateUninitializedArray<byte>(65536, pinned: true);
-        var remote = new SocketAddress(socket.AddressFamily);
-        while (true)
+        var remote = new SocketAddress(_socket.AddressFamily);
+        while (!_closing)
         {
             int received;
             try
             {
-                received = await socket.ReceiveFromAsync(buffer.AsMemory(), SocketFlags.None, remote).ConfigureAwait(false);
+                received = _socket.ReceiveFrom(buffer, SocketFlags.None, remote);
             }
             catch (ObjectDisposedException)
             {
                 return;
             }
             catch (SocketException exception) when (exception.SocketErrorCode is SocketError.ConnectionReset or SocketError.MessageSize
-                or SocketError.HostUnreachable or SocketError.NetworkUnreachable or SocketError.ConnectionRefused)
+                or SocketError.HostUnreachable or SocketError.NetworkUnreachable or SocketError.ConnectionRefused
+                or SocketError.Interrupted or SocketError.WouldBlock or SocketError.TimedOut)
             {
-                continue; // ICMP errors of earlier sends, or an oversized datagram: keep receiving
+                continue; // ICMP errors of earlier sends, an oversized datagram, or a close in progress (checked above)
             }
-            catch (SocketException exception) when (exception.SocketErrorCode == SocketError.OperationAborted)
+            catch (SocketException exception) when (exception.SocketErrorCode is SocketError.OperationAborted or SocketError.Shutdown)
             {
                 return;
             }
             catch (Exception exception)
             {
-                Log.ReceiveLoopFailed(logger, exception, socket.LocalEndPoint?.ToString() ?? "?");
+                if (!_closing)
+                {
+                    Log.ReceiveLoopFailed(_logger, exception, LocalEndPoint());
+                }
+
+                return;
+            }
+
+            // After shutdown(2) the receive returns 0 bytes without a sender: not a datagram.
+            if (_closing)
+            {
                 return;
             }
 
@@ -97,45 +232,67 @@ internal static class UdpSend
         }
     }
 
-    public delegate void PacketHandler(ReadOnlySpan<byte> packet, in TransportAddress from);
+    private string LocalEndPoint()
+    {
+        try
+        {
+            return _socket.LocalEndPoint?.ToString() ?? "?";
+        }
+        catch (ObjectDisposedException)
+        {
+            return "?";
+        }
+    }
 }
 
 /// <summary>A UDP listener (STUN/TURN port): one socket, many clients.</summary>
 internal sealed class UdpClientTransport : ITurnClientTransport, IDisposable
 {
-    private readonly Socket _socket;
+    private readonly UdpReceiver _receiver;
 
-    public UdpClientTransport(Socket socket)
+    public UdpClientTransport(Socket socket, ILogger logger)
     {
-        _socket = socket;
-        LocalAddress = TransportAddress.FromIPEndPoint((IPEndPoint)socket.LocalEndPoint!);
+        _receiver = new UdpReceiver(socket, logger);
+        EndPoint = (IPEndPoint)socket.LocalEndPoint!;
+        LocalAddress = TransportAddress.FromIPEndPoint(EndPoint);
     }
 
     public TurnTransportProtocol Protocol => TurnTransportProtocol.Udp;
 
     public TransportAddress LocalAddress { get; }
 
-    public IPEndPoint EndPoint => (IPEndPoint)_socket.LocalEndPoint!;
+    public IPEndPoint EndPoint { get; }
 
-    public void Send(ReadOnlySpan<byte> packet, in TransportAddress client) => UdpSend.SendTo(_socket, packet, client);
+    public void Send(ReadOnlySpan<byte> packet, in TransportAddress client) => UdpSend.SendTo(_receiver.Socket, packet, client);
 
-    public Task Run(TurnServer server, ILogger logger) =>
-        UdpSend.ReceiveLoop(_socket, (ReadOnlySpan<byte> packet, in TransportAddress from) => server.OnClientPacket(this, from, packet), logger);
+    /// <summary>Starts the receive thread; the task completes when it ends (after <see cref="Dispose"/>).</summary>
+    public Task Start(TurnServer server)
+    {
+        _receiver.Start((ReadOnlySpan<byte> packet, in TransportAddress from) => server.OnClientPacket(this, from, packet), "TURN UDP listen");
+        return _receiver.Stopped;
+    }
 
-    public void Dispose() => _socket.Dispose();
+    public void Dispose() => _receiver.Dispose();
 }
 
 /// <summary>A relay socket: UDP bound on the relay address, in the relay port range.</summary>
-internal sealed class UdpRelaySocket(Socket socket, ILogger logger) : IRelaySocket
+internal sealed class UdpRelaySocket : IRelaySocket
 {
-    public TransportAddress LocalAddress { get; } = TransportAddress.FromIPEndPoint((IPEndPoint)socket.LocalEndPoint!);
+    private readonly UdpReceiver _receiver;
 
-    public void SendTo(ReadOnlySpan<byte> data, in TransportAddress peer) => UdpSend.SendTo(socket, data, peer);
+    public UdpRelaySocket(Socket socket, ILogger logger)
+    {
+        _receiver = new UdpReceiver(socket, logger);
+        LocalAddress = TransportAddress.FromIPEndPoint((IPEndPoint)socket.LocalEndPoint!);
+    }
 
-    public void Start(IRelayReceiver receiver) =>
-        _ = Task.Run(() => UdpSend.ReceiveLoop(socket, receiver.OnPeerPacket, logger));
+    public TransportAddress LocalAddress { get; }
 
-    public void Dispose() => socket.Dispose();
+    public void SendTo(ReadOnlySpan<byte> data, in TransportAddress peer) => UdpSend.SendTo(_receiver.Socket, data, peer);
+
+    public void Start(IRelayReceiver receiver) => _receiver.Start(receiver.OnPeerPacket, "TURN UDP relay");
+
+    public void Dispose() => _receiver.Dispose();
 }
 
 /// <summary>Binds real UDP relay sockets; a port in use is reported so that the core tries another.</summary>
@@ -146,7 +303,7 @@ public sealed class UdpRelaySocketFactory(ILogger<UdpRelaySocketFactory> logger)
     {
         try
         {
-            socket = new UdpRelaySocket(UdpSend.Bind(address.ToIPEndPoint()), logger);
+            socket = new UdpRelaySocket(UdpSend.Bind(address.ToIPEndPoint(), UdpSend.RelayBufferBytes), logger);
             return true;
         }
         catch (SocketException)

@@ -97,6 +97,12 @@ public sealed record TurnOptions
     public int MaxAllocations { get; set; } = 1000;
 
     /// <summary>
+    /// Open TURN-over-TCP/TLS connections per listener; further connections are closed at once. Each plain TCP
+    /// connection has a thread, so this bounds what a stranger can make the server hold. Default 1000.
+    /// </summary>
+    public int MaxStreamConnections { get; set; } = 1000;
+
+    /// <summary>
     /// Relay bandwidth per allocation in bytes per second, each direction, token bucket with one second of burst;
     /// excess datagrams are dropped. 0 means unlimited. Default 1 250 000 (10 Mbit/s).
     /// </summary>
@@ -213,6 +219,11 @@ public sealed class TurnOptionsValidator : IValidateOptions<TurnOptions>
         if (options.MaxAllocationsPerUser < 1)
         {
             errors.Add("Turn:MaxAllocationsPerUser must be at least 1 (a call needs one per peer; default 10).");
+        }
+
+        if (options.MaxStreamConnections < 1)
+        {
+            errors.Add($"Turn:MaxStreamConnections is {options.MaxStreamConnections}: use at least 1 (default 1000).");
         }
 
         if (options.MaxAllocations < 1)
