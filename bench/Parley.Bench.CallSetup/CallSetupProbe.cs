@@ -2,8 +2,9 @@ namespace Parley.Bench.CallSetup;
 
 /// <summary>
 /// Script installed in the joining page before Join is clicked. It timestamps, on the page's own clock
-/// (performance.now()), the click event, the call view appearing and the first remote video frame presented
-/// (requestVideoFrameCallback), so neither Playwright's round trips nor polling intervals are measured.
+/// (performance.now()), the click event, the call view appearing, the first remote video frame decoded (the
+/// frame's receiveTime + processingDuration from requestVideoFrameCallback's metadata) and presented (the
+/// callback itself), so neither Playwright's round trips nor polling intervals are measured.
 /// </summary>
 internal static class CallSetupProbe
 {
@@ -23,10 +24,13 @@ internal static class CallSetupProbe
               for (const video of document.querySelectorAll('#tiles .tile:not(.local) video')) {
                 if (watched.has(video)) continue;
                 watched.add(video);
-                video.requestVideoFrameCallback(now => {
+                video.requestVideoFrameCallback((now, metadata) => {
                   clearTimeout(timer);
                   observer.disconnect();
-                  resolve(JSON.stringify({ clickAt, inCallAt, frameAt: now }));
+                  // For WebRTC video, receiveTime + processingDuration is when the frame finished decoding.
+                  const decodedAt = metadata.receiveTime !== undefined
+                    ? metadata.receiveTime + (metadata.processingDuration ?? 0) * 1000 : null;
+                  resolve(JSON.stringify({ clickAt, inCallAt, frameAt: now, decodedAt }));
                 });
               }
             });
