@@ -34,7 +34,7 @@ internal sealed class ZeroConfigTurnDefaults(IOptions<SignalingOptions> signalin
             return;
         if (options.SharedSecrets.Count == 0)
         {
-            var directory = signaling.Value.DataDirectory is { Length: > 0 } configured ? configured : PersistentSecret.DefaultDirectory;
+            var directory = signaling.Value.EffectiveDataDirectory;
             try
             {
                 options.SharedSecrets.Add(PersistentSecret.LoadOrCreate(directory, "turn.secret"));

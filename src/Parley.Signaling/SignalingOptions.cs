@@ -44,6 +44,9 @@ public sealed class SignalingOptions
     /// <summary>Where Parley keeps its generated keys. Default: ~/.local/share/parley (LocalApplicationData).</summary>
     public string? DataDirectory { get; set; }
 
+    /// <summary><see cref="DataDirectory"/>, or the default when it is not set.</summary>
+    public string EffectiveDataDirectory => DataDirectory is { Length: > 0 } configured ? configured : PersistentSecret.DefaultDirectory;
+
     /// <summary>ICE servers handed to browsers in the welcome message.</summary>
     public List<IceServerOptions> IceServers { get; set; } = [];
 

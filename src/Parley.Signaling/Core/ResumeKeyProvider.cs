@@ -15,7 +15,7 @@ public sealed class ResumeKeyProvider(IOptions<SignalingOptions> options, ILogge
         if (!string.IsNullOrEmpty(options.Value.ResumeKey))
             return Convert.FromBase64String(options.Value.ResumeKey);
 
-        var directory = options.Value.DataDirectory is { Length: > 0 } configured ? configured : PersistentSecret.DefaultDirectory;
+        var directory = options.Value.EffectiveDataDirectory;
         try
         {
             return Convert.FromBase64String(PersistentSecret.LoadOrCreate(directory, "resume.key"));

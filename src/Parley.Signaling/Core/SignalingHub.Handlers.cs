@@ -5,7 +5,8 @@ namespace Parley.Signaling;
 // One handler per client message, each called under the hub's lock.
 public sealed partial class SignalingHub
 {
-    private void Dispatch(SignalingConnection connection, ClientMessage message)
+    /// <param name="type">The message's wire type, as the reader found it (for error replies).</param>
+    private void Dispatch(SignalingConnection connection, ClientMessage message, string type)
     {
         if (message is HelloMessage hello)
         {
@@ -14,7 +15,7 @@ public sealed partial class SignalingHub
         }
         if (connection.Session is not { } session)
         {
-            SendError(connection, SignalingError.HelloRequired, message.Rid, TypeOf(message));
+            SendError(connection, SignalingError.HelloRequired, message.Rid, type);
             return;
         }
 
@@ -37,7 +38,7 @@ public sealed partial class SignalingHub
                 HandleMedia(connection, session, media);
                 break;
             case PeerMessage peerMessage:
-                HandleRelay(connection, session, peerMessage);
+                HandleRelay(connection, session, peerMessage, type);
                 break;
             case ByeMessage:
                 Detach(connection, LeaveReasons.Left);
@@ -262,9 +263,8 @@ public sealed partial class SignalingHub
     }
 
     /// <summary>Offers, answers, candidates and restart requests travel only between members of one room.</summary>
-    private void HandleRelay(SignalingConnection connection, Session session, PeerMessage message)
+    private void HandleRelay(SignalingConnection connection, Session session, PeerMessage message, string type)
     {
-        var type = TypeOf(message);
         if (session.Room is not { } room)
         {
             SendError(connection, SignalingError.NotInRoom, message.Rid, type);
@@ -295,19 +295,4 @@ public sealed partial class SignalingHub
         // A peer in its grace period misses these; when it is back the impolite side restarts ICE if needed.
         Send(target.Connection, relayed);
     }
-
-    private static string TypeOf(ClientMessage message) => message switch
-    {
-        HelloMessage => "hello",
-        JoinMessage => "join",
-        LeaveMessage => "leave",
-        ByeMessage => "bye",
-        PingMessage => "ping",
-        MediaMessage => "media",
-        SdpMessage => "sdp",
-        CandidateMessage => "candidate",
-        RestartRequestMessage => "restart-request",
-        IceServersRequest => "ice-servers",
-        _ => "unknown",
-    };
 }

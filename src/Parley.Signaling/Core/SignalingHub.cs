@@ -114,7 +114,7 @@ public sealed partial class SignalingHub : IDisposable
                 SendError(connection, error, rid, type);
                 return;
             }
-            Dispatch(connection, message!);
+            Dispatch(connection, message!, type!);
             DropOverflowed();
         }
     }
