@@ -57,7 +57,8 @@ public sealed class SignalingOverWebSocketTests
 
         Assert.Equal(expected, await attacker.ReceiveErrorIdAsync());
         Assert.Equal(WebSocketState.Open, attacker.State);
-        await Task.Delay(1100); // one second: the rate limiter refills; this is not a wait for an outcome
+        if (kind == "flood")
+            await Task.Delay(1100); // let the rate limiter refill; this is not a wait for an outcome
         await attacker.SendAsync(new { type = "ping" });
         await attacker.ReceiveAsync("pong");
 

@@ -118,16 +118,25 @@ public sealed class ResumeTests
     {
         using var harness = new HubHarness();
         var bo = harness.Joined("r", "Bo");
+        var joinedToken = bo.Token;
         harness.Time.Advance(TimeSpan.FromSeconds(40));
+        bo.Send(new { type = "ping" });
+        harness.Time.Advance(TimeSpan.FromSeconds(40));
+        bo.Send(new { type = "ping" });
+        bo.Transport.Take("pong");
         bo.Send(new { type = "ping" });
         var fresh = bo.Transport.One("pong").GetProperty("resumeToken").GetString()!;
         bo.Connection.Disconnected(null);
         harness.Time.Advance(TimeSpan.FromSeconds(20));
-        // 60 s after the joined token was issued, but the pong's token is only 20 s old.
+
+        // The joined token is 100 s old, beyond the 95 s a token is good for; the pong's is 20 s old.
+        var stale = harness.Connect().Hello(new { peerId = bo.PeerId, token = joinedToken });
         var again = harness.Connect();
         var welcome = again.Hello(new { peerId = bo.PeerId, token = fresh });
 
+        Assert.False(stale.GetProperty("resumed").GetBoolean());
         Assert.True(welcome.GetProperty("resumed").GetBoolean());
+        Assert.Equal(bo.PeerId, again.PeerId);
     }
 
     [Fact]
