@@ -71,11 +71,15 @@ internal sealed class Allocation
         UserId = userId;
         Key = key;
         TransactionId = transactionId;
+        CreatedAt = now;
         _toPeer = new TokenBucket(bandwidth, now);
         _toClient = new TokenBucket(bandwidth, now);
     }
 
     public TurnServer Server { get; }
+
+    /// <summary>When the allocation was created (timestamp of the server's clock).</summary>
+    public long CreatedAt { get; }
 
     /// <summary>A server-unique number for logs.</summary>
     public long Id { get; }

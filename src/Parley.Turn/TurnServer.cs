@@ -328,6 +328,13 @@ public sealed partial class TurnServer : IDisposable
             return;
         }
 
+        // While draining (the host is stopping) no new allocation: 508, as when out of capacity; existing ones go on.
+        if (IsDraining)
+        {
+            RefuseWhileDraining(ref context);
+            return;
+        }
+
         // 3. REQUESTED-TRANSPORT: missing or malformed is 400; only UDP (17) is relayed, anything else 442.
         if (!request.TryGetRequestedTransport(out byte protocol))
         {
