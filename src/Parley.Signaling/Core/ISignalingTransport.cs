@@ -30,4 +30,6 @@ public static class CloseCodes
     public const int ProtocolError = 4000;
     public const int TakenOver = 4001;
     public const int HeartbeatTimeout = 4002;
+    public const int RoomClosed = 4003;
+    public const int SessionClosed = 4004;
 }

@@ -71,8 +71,8 @@ public sealed partial class SignalingHub : IDisposable
             var now = _time.GetTimestamp();
             if (_shuttingDown || _connections.Count + _sessions.Values.Count(s => s.IsAway) >= _options.MaxSessions)
             {
-                transport.TrySend(Serialize(Error(SignalingError.ServerFull, null, null)));
-                transport.Close(_shuttingDown ? CloseCodes.GoingAway : CloseCodes.TryAgainLater, "server full");
+                transport.TrySend(Serialize(Error(_shuttingDown ? SignalingError.ServerDraining : SignalingError.ServerFull, null, null)));
+                transport.Close(_shuttingDown ? CloseCodes.GoingAway : CloseCodes.TryAgainLater, _shuttingDown ? "server draining" : "server full");
                 Log.ServerFull(_logger, transport.Id);
                 return null;
             }
