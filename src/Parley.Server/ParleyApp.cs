@@ -5,6 +5,8 @@ using Microsoft.AspNetCore.Hosting.Server;
 using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.Extensions.FileProviders;
 using Microsoft.Extensions.Options;
+using Parley.Server.Admin;
+using Parley.Server.Draining;
 using Parley.Signaling;
 
 namespace Parley.Server;
@@ -29,12 +31,16 @@ public static class ParleyApp
         builder.Services.AddSignaling(builder.Configuration.GetSection(SignalingOptions.SectionName));
         builder.AddEmbeddedTurn();
         builder.Services.AddHealthChecks();
+        builder.AddParleyDraining();
+        builder.AddParleyAdmin();
         configure?.Invoke(builder);
 
         var app = builder.Build();
 
         var webRoot = new PhysicalFileProvider(Path.Combine(AppContext.BaseDirectory, "web"));
         app.UseWebSockets();
+        app.UseParleyDraining("/ws");
+        app.MapParleyAdmin();
         app.UseStaticFiles(new StaticFileOptions { FileProvider = webRoot, ServeUnknownFileTypes = false });
         app.MapSignaling("/ws");
         app.MapHealthChecks("/healthz");
