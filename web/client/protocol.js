@@ -16,6 +16,8 @@ export const CloseCode = Object.freeze({
   protocolError: 4000,
   sessionTakenOver: 4001,
   heartbeatTimeout: 4002,
+  roomClosed: 4003,
+  sessionClosed: 4004,
 });
 
 /**
@@ -23,7 +25,8 @@ export const CloseCode = Object.freeze({
  * @typedef {'bad-json' | 'bad-message' | 'unknown-type' | 'binary-not-supported' | 'message-too-large'
  *   | 'rate-limited' | 'hello-required' | 'unsupported-protocol' | 'already-welcomed' | 'invalid-name'
  *   | 'invalid-room' | 'invalid-password' | 'room-full' | 'wrong-password' | 'already-in-room'
- *   | 'not-in-room' | 'unknown-peer' | 'server-full' | 'hello-timeout' | 'internal'} ServerErrorId
+ *   | 'not-in-room' | 'unknown-peer' | 'server-full' | 'server-draining' | 'room-closed' | 'session-closed'
+ *   | 'hello-timeout' | 'internal'} ServerErrorId
  */
 
 // ---- Shared shapes ----

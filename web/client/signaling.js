@@ -36,7 +36,17 @@ const MAX_QUEUED = 256;
 
 /** Close codes after which reconnecting cannot help. */
 /** @type {Set<number>} */
-const FATAL_CLOSE_CODES = new Set([CloseCode.normal, CloseCode.protocolError, CloseCode.sessionTakenOver]);
+const FATAL_CLOSE_CODES = new Set([
+  CloseCode.normal, CloseCode.protocolError, CloseCode.sessionTakenOver, CloseCode.roomClosed, CloseCode.sessionClosed,
+]);
+
+/** The `closed` reason for fatal close codes a UI explains (the ids of docs/signaling-protocol.md). */
+/** @type {Map<number, string>} */
+const CLOSE_REASONS = new Map([
+  [CloseCode.sessionTakenOver, 'session-taken-over'],
+  [CloseCode.roomClosed, 'room-closed'],
+  [CloseCode.sessionClosed, 'session-closed'],
+]);
 
 /** Our own close code for a socket we gave up on (no `pong` or `welcome` in time). */
 const CLOSE_CODE_UNRESPONSIVE = 4100;
@@ -275,7 +285,7 @@ export class SignalingClient extends Emitter {
       return;
     }
     if (FATAL_CLOSE_CODES.has(code)) {
-      this.#shutDown(code === CloseCode.sessionTakenOver ? 'session-taken-over' : `closed by the server (${code})`);
+      this.#shutDown(CLOSE_REASONS.get(code) ?? `closed by the server (${code})`);
       return;
     }
     if (this.#state === 'open') {

@@ -168,6 +168,37 @@ test('a session taken over by another socket stops for good', async () => {
   assert.equal(FakeSocket.all.length, 1, 'no reconnect');
 });
 
+for (const [code, reason] of [[4003, 'room-closed'], [4004, 'session-closed']]) {
+  test(`closed by the host (${code}) stops for good with reason ${reason}`, async () => {
+    const client = await connected();
+    const closed = /** @type {string[]} */ ([]);
+    client.on('closed', ({ reason }) => closed.push(reason));
+    latest().drop(code);
+    assert.equal(client.state, 'closed');
+    assert.deepEqual(closed, [reason]);
+    mock.timers.tick(60_000);
+    assert.equal(FakeSocket.all.length, 1, 'no reconnect');
+  });
+}
+
+test('a draining server (1001, then refused upgrades) is retried until a restarted one resumes the session', async () => {
+  const client = await connected();
+  latest().drop(1001);
+  assert.equal(client.state, 'reconnecting');
+  // While the old process drains, every upgrade is refused (HTTP 503): the browser reports 1006.
+  for (let i = 0; i < 4; i++) {
+    mock.timers.tick(10_000);
+    latest().drop(1006);
+    assert.equal(client.state, 'reconnecting');
+  }
+  mock.timers.tick(10_000);
+  latest().open();
+  assert.deepEqual(latest().sent[0].resume?.peerId, 'peer-1');
+  latest().deliver(welcome({ resumed: true }));
+  assert.equal(client.state, 'open');
+  assert.equal(client.peerId, 'peer-1');
+});
+
 test('close() says bye, closes the socket and rejects pending requests', async () => {
   const client = await connected();
   const joining = client.join({ room: 'family', name: 'Ana' });
