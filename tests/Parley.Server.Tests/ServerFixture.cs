@@ -23,6 +23,8 @@ public sealed class RunningServer : IAsyncDisposable
         {
             "--urls", url, "--Signaling:ResumeKey=" + ResumeKey, "--Logging:LogLevel:Default=Warning",
             "--Turn:UdpPort=0", "--Turn:TcpPort=0", "--Turn:RelayAddresses:0=127.0.0.1",
+            // A stop waits for no TURN allocation unless a test asks for a drain.
+            "--Drain:TurnGrace=00:00:00",
         };
         args.AddRange(settings);
         var app = ParleyApp.Build([.. args]);

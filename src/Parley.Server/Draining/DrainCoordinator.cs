@@ -110,15 +110,16 @@ internal sealed partial class DrainCoordinator(
 
     private void BeginDrain()
     {
+        // Under the lock: SIGTERM's callback and the host's stop may race here, and neither may go on before it is done.
         lock (_gate)
         {
             if (_state is DrainState.Draining or DrainState.Stopped)
                 return;
             _state = DrainState.Draining;
+            Log.DrainStarted(logger, _turn?.AllocationCount ?? 0, _options.TurnGrace.TotalSeconds);
+            _turn?.BeginDraining();
+            _hub?.Shutdown();
         }
-        Log.DrainStarted(logger, _turn?.AllocationCount ?? 0, _options.TurnGrace.TotalSeconds);
-        _hub?.Shutdown();
-        _turn?.BeginDraining();
     }
 
     private static partial class Log

@@ -54,11 +54,25 @@ internal static class DrainingExtensions
         });
     }
 
-    private sealed class ShutdownCoversDrain(IOptions<DrainOptions> drain) : IPostConfigureOptions<HostOptions>
+    /// <summary>
+    /// Reads the section itself: host options are built with the host, before validation, which must still report a
+    /// bad value with every other problem rather than fail here.
+    /// </summary>
+    private sealed class ShutdownCoversDrain(IConfiguration configuration) : IPostConfigureOptions<HostOptions>
     {
         public void PostConfigure(string? name, HostOptions options)
         {
-            var needed = drain.Value.TurnGrace + TimeSpan.FromSeconds(5);
+            var drain = new DrainOptions();
+            try
+            {
+                configuration.GetSection(DrainOptions.SectionName).Bind(drain);
+            }
+            catch (InvalidOperationException)
+            {
+                return; // unreadable: validation reports it
+            }
+            var grace = drain.TurnGrace < TimeSpan.Zero || drain.TurnGrace > DrainOptions.MaxTurnGrace ? TimeSpan.Zero : drain.TurnGrace;
+            var needed = grace + TimeSpan.FromSeconds(5);
             if (options.ShutdownTimeout < needed)
                 options.ShutdownTimeout = needed;
         }
