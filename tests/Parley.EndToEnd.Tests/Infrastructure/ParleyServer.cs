@@ -39,6 +39,8 @@ internal sealed class ParleyServer : IAsyncDisposable
             "--Turn:TcpPort=0",
             "--Turn:RelayAddresses:0=127.0.0.1",
             "--Turn:AllowedPeerRanges:0=127.0.0.0/8",
+            // Stops (the restart test, teardown) do not wait for Chromium's TURN allocations to drain.
+            "--Drain:TurnGrace=00:00:00",
             .. extraSettings,
         ]);
         await server.StartOnAsync("http://127.0.0.1:0");
