@@ -5,6 +5,8 @@ using Microsoft.AspNetCore.Hosting.Server;
 using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.Extensions.FileProviders;
 using Microsoft.Extensions.Options;
+using Parley.Server.Https;
+using Parley.Server.Proxy;
 using Parley.Signaling;
 
 namespace Parley.Server;
@@ -19,21 +21,25 @@ public static class ParleyApp
     {
         var builder = WebApplication.CreateBuilder(new WebApplicationOptions
         {
-            Args = args,
+            Args = HttpsSetup.ExpandSwitches(args),
             ContentRootPath = AppContext.BaseDirectory,
         });
 
         if (!HasConfiguredUrls(builder.Configuration))
-            builder.WebHost.UseUrls(DefaultUrl);
+            builder.WebHost.UseUrls(HttpsSetup.DefaultUrls(builder.Configuration, DefaultUrl));
 
         builder.Services.AddSignaling(builder.Configuration.GetSection(SignalingOptions.SectionName));
         builder.AddEmbeddedTurn();
+        builder.AddParleyHttps();
+        builder.AddParleyProxy();
         builder.Services.AddHealthChecks();
         configure?.Invoke(builder);
 
         var app = builder.Build();
 
         var webRoot = new PhysicalFileProvider(Path.Combine(AppContext.BaseDirectory, "web"));
+        app.UseParleyProxy();
+        app.UseParleyHttps();
         app.UseWebSockets();
         app.UseStaticFiles(new StaticFileOptions { FileProvider = webRoot, ServeUnknownFileTypes = false });
         app.MapSignaling("/ws");
@@ -41,8 +47,8 @@ public static class ParleyApp
 
         // The lobby and invite links (/r/<room>) are the same single page.
         var index = webRoot.GetFileInfo("ui/index.html");
-        app.MapGet("/", () => Results.Stream(index.CreateReadStream(), "text/html; charset=utf-8"));
-        app.MapGet("/r/{room}", (string room) => Results.Stream(index.CreateReadStream(), "text/html; charset=utf-8"));
+        app.MapGet("/", (HttpRequest request) => ProxySetup.IndexPage(index, request));
+        app.MapGet("/r/{room}", (HttpRequest request) => ProxySetup.IndexPage(index, request));
 
         app.Lifetime.ApplicationStarted.Register(() => PrintUrls(app));
         return app;
@@ -72,12 +78,13 @@ public static class ParleyApp
 
     private static void PrintUrls(WebApplication app)
     {
+        var output = app.Services.GetRequiredService<StartupOutput>().Writer;
         foreach (var address in BoundAddresses(app).SelectMany(OpenableUrls).Distinct())
-            Console.WriteLine($"Parley is running: open {address}/ in your browser.");
+            output.WriteLine($"Parley is running: open {address}{ProxySetup.PathBase(app.Configuration)}/ in your browser.");
     }
 
     /// <summary>A wildcard binding (0.0.0.0, [::]) is not a URL anyone can open: list this machine's addresses instead.</summary>
-    private static IEnumerable<string> OpenableUrls(string bound)
+    internal static IEnumerable<string> OpenableUrls(string bound)
     {
         var uri = new Uri(bound.Replace("://+", "://0.0.0.0", StringComparison.Ordinal).Replace("://*", "://0.0.0.0", StringComparison.Ordinal));
         if (!IPAddress.TryParse(uri.Host.Trim('[', ']'), out var host) || !(host.Equals(IPAddress.Any) || host.Equals(IPAddress.IPv6Any)))

@@ -1,0 +1,84 @@
+using Microsoft.AspNetCore.HttpsPolicy;
+using Microsoft.Extensions.Options;
+
+namespace Parley.Server.Https;
+
+/// <summary>Where startup messages (URLs, QR codes) go: the console, or a test's writer.</summary>
+public sealed class StartupOutput(TextWriter writer)
+{
+    public TextWriter Writer { get; } = writer;
+}
+
+/// <summary>
+/// HTTPS for the host: Kestrel's certificate from <see cref="ServerCertificate"/>, the <c>--lan</c> switch, default
+/// URLs, HTTP→HTTPS redirection and HSTS.
+/// </summary>
+public static class HttpsSetup
+{
+    /// <summary>The plain-HTTP URLs added beside HTTPS when no URLs are configured (redirected to HTTPS).</summary>
+    private const int DefaultHttpPort = 8080;
+
+    /// <summary><c>--lan</c> is short for <c>--Https:Lan=true</c> (a bare switch is not valid ASP.NET Core configuration).</summary>
+    public static string[] ExpandSwitches(string[] args) =>
+        [.. args.Select(a => a is "--lan" or "/lan" ? "--Https:Lan=true" : a)];
+
+    /// <summary>
+    /// The URLs to listen on when none are configured: <paramref name="plainDefault"/> without HTTPS; with a
+    /// certificate also https://localhost:8443; in LAN mode every interface, HTTP 8080 and HTTPS 8443.
+    /// </summary>
+    public static string DefaultUrls(IConfiguration configuration, string plainDefault)
+    {
+        var https = configuration.GetSection(HttpsOptions.SectionName).Get<HttpsOptions>() ?? new HttpsOptions();
+        if (https.Lan)
+            return $"http://*:{DefaultHttpPort};https://*:{https.Port}";
+        return https.Enabled ? $"{plainDefault};https://localhost:{https.Port}" : plainDefault;
+    }
+
+    /// <summary>The URLs given by --urls / ASPNETCORE_URLS / Kestrel:Endpoints.</summary>
+    internal static IReadOnlyList<string> ConfiguredUrls(IConfiguration configuration) =>
+    [
+        .. (configuration["urls"] ?? "").Split(';', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries),
+        .. configuration.GetSection("Kestrel:Endpoints").GetChildren().Select(e => e["Url"]).OfType<string>(),
+    ];
+
+    public static void AddParleyHttps(this WebApplicationBuilder builder)
+    {
+        builder.Services.AddOptions<HttpsOptions>().Bind(builder.Configuration.GetSection(HttpsOptions.SectionName)).ValidateOnStart();
+        builder.Services.AddSingleton<IValidateOptions<HttpsOptions>, HttpsOptionsValidator>();
+        builder.Services.AddSingleton<ServerCertificate>();
+        builder.Services.AddSingleton(new StartupOutput(Console.Out));
+        builder.Services.AddOptions<HttpsRedirectionOptions>().Configure<IOptions<HttpsOptions>>((redirect, https) => redirect.HttpsPort = https.Value.RedirectPort);
+        builder.Services.AddOptions<HstsOptions>().Configure<IOptions<HttpsOptions>>((hsts, https) => hsts.MaxAge = https.Value.HstsMaxAge);
+
+        builder.WebHost.ConfigureKestrel(kestrel => kestrel.ConfigureHttpsDefaults(defaults =>
+        {
+            var certificate = kestrel.ApplicationServices.GetRequiredService<ServerCertificate>();
+            if (!certificate.Enabled)
+                return;
+            // Kestrel needs a certificate or selector to accept the endpoint; each handshake then takes the
+            // current certificate with its chain (intermediates from fullchain.pem), so a reload applies at once.
+            defaults.ServerCertificateSelector = (_, _) => certificate.Current;
+            defaults.OnAuthenticate = (_, ssl) =>
+            {
+                ssl.ServerCertificateSelectionCallback = null;
+                ssl.ServerCertificate = null;
+                ssl.ServerCertificateContext = certificate.Context;
+            };
+        }));
+    }
+
+    /// <summary>HSTS and HTTP→HTTPS redirection, when HTTPS is on. After forwarded headers, so a TLS proxy counts.</summary>
+    public static void UseParleyHttps(this WebApplication app)
+    {
+        // Raw configuration: resolving the validated options here would throw before startup can report every problem.
+        var https = app.Configuration.GetSection(HttpsOptions.SectionName).Get<HttpsOptions>() ?? new HttpsOptions();
+        if (!https.Enabled)
+            return;
+        if (https.EffectiveHsts)
+            app.UseHsts();
+        if (https.RedirectHttp)
+            app.UseHttpsRedirection();
+        if (https.Lan)
+            app.Lifetime.ApplicationStarted.Register(() => LanBanner.Print(app));
+    }
+}
