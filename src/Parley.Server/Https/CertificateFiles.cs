@@ -78,19 +78,39 @@ internal static class CertificateFiles
                 ? X509Certificate2.CreateFromEncryptedPem(certificateText, keyText, password ?? "")
                 : X509Certificate2.CreateFromPem(certificateText, keyText);
         }
-        catch (ArgumentException)
+        catch (Exception e) when (e is ArgumentException or CryptographicException)
         {
-            throw new CertificateProblem($"Https:KeyPath '{keyPath}' holds no PEM private key this server can use (RSA or ECDSA): point it at privkey.pem.");
-        }
-        catch (CryptographicException e) when (e.Message.Contains("does not match", StringComparison.OrdinalIgnoreCase))
-        {
-            throw new CertificateProblem($"Https:KeyPath '{keyPath}' does not match the certificate in '{certificatePath}': use the key the certificate was issued for.");
-        }
-        catch (CryptographicException)
-        {
-            throw new CertificateProblem($"Https:KeyPath '{keyPath}' could not be decrypted: check Https:CertificatePassword.");
+            throw new CertificateProblem(KeyLoadsAlone(keyText, password)
+                ? $"Https:KeyPath '{keyPath}' does not match the certificate in '{certificatePath}': use the key the certificate was issued for."
+                : keyText.Contains("ENCRYPTED PRIVATE KEY", StringComparison.Ordinal)
+                    ? $"Https:KeyPath '{keyPath}' could not be decrypted: check Https:CertificatePassword."
+                    : $"Https:KeyPath '{keyPath}' holds no PEM private key this server can use (RSA or ECDSA): point it at privkey.pem.");
         }
         return new LoadedCertificate(leaf, [.. chain.Skip(1)]);
+    }
+
+    /// <summary>Whether the key is a usable RSA or ECDSA key by itself (so a failure to pair it means a mismatch).</summary>
+    private static bool KeyLoadsAlone(string keyText, string? password)
+    {
+        foreach (AsymmetricAlgorithm key in new AsymmetricAlgorithm[] { RSA.Create(), ECDsa.Create() })
+        {
+            using (key)
+            {
+                try
+                {
+                    if (keyText.Contains("ENCRYPTED PRIVATE KEY", StringComparison.Ordinal))
+                        key.ImportFromEncryptedPem(keyText, password ?? "");
+                    else
+                        key.ImportFromPem(keyText);
+                    return true;
+                }
+                catch (Exception e) when (e is ArgumentException or CryptographicException)
+                {
+                    // Not this kind of key.
+                }
+            }
+        }
+        return false;
     }
 
     private static LoadedCertificate LoadPfx(string path, string? password)

@@ -9,9 +9,9 @@ namespace Parley.Server.Https;
 /// LAN mode's start-up message: for each address of this machine, the URL to open and a QR code of it, so a phone
 /// on the same network can join by scanning the terminal.
 /// </summary>
-internal static class LanBanner
+public static class LanBanner
 {
-    public static void Print(WebApplication app)
+    internal static void Print(WebApplication app)
     {
         var output = app.Services.GetRequiredService<StartupOutput>().Writer;
         var pathBase = ProxySetup.PathBase(app.Configuration);
