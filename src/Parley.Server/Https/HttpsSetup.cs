@@ -43,7 +43,14 @@ public static class HttpsSetup
 
     public static void AddParleyHttps(this WebApplicationBuilder builder)
     {
-        builder.Services.AddOptions<HttpsOptions>().Bind(builder.Configuration.GetSection(HttpsOptions.SectionName)).ValidateOnStart();
+        builder.Services.AddOptions<HttpsOptions>().Bind(builder.Configuration.GetSection(HttpsOptions.SectionName)).ValidateOnStart()
+            .PostConfigure(https =>
+            {
+                // appsettings.json's nulls may bind as empty strings.
+                https.CertificatePath = NullIfEmpty(https.CertificatePath);
+                https.KeyPath = NullIfEmpty(https.KeyPath);
+                https.CertificatePassword = NullIfEmpty(https.CertificatePassword);
+            });
         builder.Services.AddSingleton<IValidateOptions<HttpsOptions>, HttpsOptionsValidator>();
         builder.Services.AddSingleton<ServerCertificate>();
         builder.Services.AddSingleton(new StartupOutput(Console.Out));
@@ -66,6 +73,8 @@ public static class HttpsSetup
             };
         }));
     }
+
+    private static string? NullIfEmpty(string? value) => string.IsNullOrEmpty(value) ? null : value;
 
     /// <summary>HSTS and HTTP→HTTPS redirection, when HTTPS is on. After forwarded headers, so a TLS proxy counts.</summary>
     public static void UseParleyHttps(this WebApplication app)
