@@ -131,6 +131,20 @@ public sealed class ServerCertificate : IDisposable
 
     private void Reload()
     {
+        try
+        {
+            ReloadOnce();
+        }
+        catch (Exception e)
+        {
+            // A timer callback must not take the process down: keep serving the current certificate.
+            Interlocked.Increment(ref _failedReloads);
+            HttpsLog.ReloadCrashed(_logger, e, _current?.Leaf.Thumbprint ?? "");
+        }
+    }
+
+    private void ReloadOnce()
+    {
         lock (_gate)
         {
             LoadedCertificate? next;
@@ -169,6 +183,9 @@ internal static partial class HttpsLog
 
     [LoggerMessage(3101, LogLevel.Warning, "The changed HTTPS certificate files cannot be used yet, still serving {Thumbprint}: {Problem}")]
     public static partial void ReloadFailed(ILogger logger, string problem, string thumbprint);
+
+    [LoggerMessage(3105, LogLevel.Error, "Reloading the HTTPS certificate failed unexpectedly, still serving {Thumbprint}")]
+    public static partial void ReloadCrashed(ILogger logger, Exception exception, string thumbprint);
 
     [LoggerMessage(3102, LogLevel.Warning, "Watching the certificate folder {Directory} failed; certificate changes there need a restart")]
     public static partial void WatchFailed(ILogger logger, Exception exception, string directory);
