@@ -86,6 +86,62 @@ public sealed class LanModeTests
         Assert.Equal(new string('█', 33), lines[1]);
     }
 
+    [Theory]
+    [InlineData("https://192.168.1.20:8443/")]
+    [InlineData("https://[2001:db8::20]:8443/parley/")]
+    public async Task The_terminal_qr_code_scans_as_the_url(string url)
+    {
+        // Drawn characters are light on a dark terminal: each character is two modules, upper and lower half.
+        var lines = LanBanner.QrCode(url).TrimEnd('\n').Split('\n');
+        var modules = lines.SelectMany(line => new[]
+        {
+            line.Select(c => c is '█' or '▀').ToArray(),
+            line.Select(c => c is '█' or '▄').ToArray(),
+        }).ToList();
+        var image = Path.Combine(Path.GetTempPath(), $"parley-qr-{Guid.NewGuid():N}.pgm");
+        const int scale = 6;
+        var pixels = new System.Text.StringBuilder($"P2\n{modules[0].Length * scale} {modules.Count * scale}\n255\n");
+        foreach (var row in modules)
+        {
+            var line = string.Join(' ', row.SelectMany(light => Enumerable.Repeat(light ? "255" : "0", scale)));
+            for (var i = 0; i < scale; i++)
+                pixels.Append(line).Append('\n');
+        }
+        await File.WriteAllTextAsync(image, pixels.ToString());
+        try
+        {
+            // zbar (Debian's zbar-tools), a real QR decoder, reads it back.
+            Assert.Equal($"QR-Code:{url}", await ZbarAsync(image));
+        }
+        finally
+        {
+            File.Delete(image);
+        }
+    }
+
+    private static async Task<string> ZbarAsync(string image)
+    {
+        using var zbar = System.Diagnostics.Process.Start(new System.Diagnostics.ProcessStartInfo("zbarimg", ["-q", image])
+        {
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            UseShellExecute = false,
+        }) ?? throw new InvalidOperationException("zbarimg did not start: apt-get install -y zbar-tools");
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(20));
+        var output = zbar.StandardOutput.ReadToEndAsync(timeout.Token);
+        _ = zbar.StandardError.ReadToEndAsync(timeout.Token);
+        try
+        {
+            await zbar.WaitForExitAsync(timeout.Token);
+        }
+        catch (OperationCanceledException)
+        {
+            zbar.Kill();
+            throw;
+        }
+        return (await output).Trim();
+    }
+
     private sealed class AddressOrder : IComparer<IPAddress>
     {
         public int Compare(IPAddress? x, IPAddress? y) => string.CompareOrdinal(x?.ToString(), y?.ToString());
