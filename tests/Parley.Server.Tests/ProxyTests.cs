@@ -51,6 +51,7 @@ public sealed class ProxyTests
         var page = await http.GetStringAsync(root);
         Assert.Contains("<base href=\"/parley/\">", page, StringComparison.Ordinal);
         Assert.Equal(page, await http.GetStringAsync(new Uri(root, "r/%E5%AE%B6%E5%BA%AD")));
+        Assert.Equal(page, await http.GetStringAsync(new Uri(host.Http!, "/parley")));
         Assert.Equal(HttpStatusCode.OK, (await http.GetAsync(new Uri(root, "ui/app.js"))).StatusCode);
         Assert.Equal(HttpStatusCode.OK, (await http.GetAsync(new Uri(root, "client/index.js"))).StatusCode);
         Assert.Equal(HttpStatusCode.OK, (await http.GetAsync(new Uri(root, "healthz"))).StatusCode);
