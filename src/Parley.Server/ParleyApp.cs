@@ -67,6 +67,8 @@ public static class ParleyApp
         OptionsValidationException validation => [.. validation.Failures],
         AggregateException aggregate when aggregate.InnerExceptions.All(i => i is OptionsValidationException) =>
             [.. aggregate.InnerExceptions.SelectMany(i => ((OptionsValidationException)i).Failures)],
+        // The binder's own message names the key and the type: "Failed to convert configuration value at 'Https:Port' to type 'System.Int32'."
+        InvalidOperationException binding when binding.Message.StartsWith("Failed to convert configuration value", StringComparison.Ordinal) => [binding.Message],
         _ => [],
     };
 

@@ -117,6 +117,7 @@ public sealed class HttpsTests
             $"--Https:CertificatePath={files.PathOf("cert.pem")}", $"--Https:KeyPath={files.PathOf("nokey.pem")}"), StringComparison.Ordinal);
         Assert.Contains("no certificate", await ProblemsAsync("https://127.0.0.1:0"), StringComparison.Ordinal);
         Assert.Contains("has no https:// address", await ProblemsAsync("http://127.0.0.1:0", "--lan"), StringComparison.Ordinal);
+        Assert.Contains("'Https:Port'", await ProblemsAsync("https://127.0.0.1:0", "--lan", "--Https:Port=eighty"), StringComparison.Ordinal);
     }
 
     /// <summary>Starts with <paramref name="settings"/>, expects it to fail on configuration, returns the problems as text.</summary>

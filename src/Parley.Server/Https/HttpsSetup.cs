@@ -28,7 +28,7 @@ public static class HttpsSetup
     /// </summary>
     public static string DefaultUrls(IConfiguration configuration, string plainDefault)
     {
-        var https = configuration.GetSection(HttpsOptions.SectionName).Get<HttpsOptions>() ?? new HttpsOptions();
+        var https = ReadLeniently<HttpsOptions>(configuration.GetSection(HttpsOptions.SectionName));
         if (https.Lan)
             return $"http://*:{DefaultHttpPort};https://*:{https.Port}";
         return https.Enabled ? $"{plainDefault};https://localhost:{https.Port}" : plainDefault;
@@ -74,13 +74,29 @@ public static class HttpsSetup
         }));
     }
 
+    /// <summary>
+    /// A section read while the app is composed, before startup validation: a value of the wrong type gives the
+    /// defaults here, and startup then reports it (<see cref="ParleyApp.ConfigurationProblems"/>).
+    /// </summary>
+    internal static T ReadLeniently<T>(IConfigurationSection section) where T : new()
+    {
+        try
+        {
+            return section.Get<T>() ?? new T();
+        }
+        catch (InvalidOperationException)
+        {
+            return new T();
+        }
+    }
+
     private static string? NullIfEmpty(string? value) => string.IsNullOrEmpty(value) ? null : value;
 
     /// <summary>HSTS and HTTP→HTTPS redirection, when HTTPS is on. After forwarded headers, so a TLS proxy counts.</summary>
     public static void UseParleyHttps(this WebApplication app)
     {
         // Raw configuration: resolving the validated options here would throw before startup can report every problem.
-        var https = app.Configuration.GetSection(HttpsOptions.SectionName).Get<HttpsOptions>() ?? new HttpsOptions();
+        var https = ReadLeniently<HttpsOptions>(app.Configuration.GetSection(HttpsOptions.SectionName));
         if (!https.Enabled)
             return;
         if (https.EffectiveHsts)

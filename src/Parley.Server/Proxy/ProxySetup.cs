@@ -3,6 +3,7 @@ using System.Text.Encodings.Web;
 using Microsoft.AspNetCore.HttpOverrides;
 using Microsoft.Extensions.FileProviders;
 using Microsoft.Extensions.Options;
+using Parley.Server.Https;
 
 namespace Parley.Server.Proxy;
 
@@ -43,7 +44,7 @@ public static class ProxySetup
     public static void UseParleyProxy(this WebApplication app)
     {
         // Raw configuration: resolving the validated options here would throw before startup can report every problem.
-        var proxy = app.Configuration.GetSection(ProxyOptions.SectionName).Get<ProxyOptions>() ?? new ProxyOptions();
+        var proxy = HttpsSetup.ReadLeniently<ProxyOptions>(app.Configuration.GetSection(ProxyOptions.SectionName));
         if (proxy.TrustsAnyProxy)
             app.UseForwardedHeaders();
         var pathBase = PathBase(app.Configuration);
