@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Runs every Parley test on a fresh Debian/Ubuntu machine with the .NET 10 SDK and Node.js:
-# installs what is missing (Debian's Chromium, iproute2), restores packages, type-checks the web client,
+# installs what is missing (Debian's Chromium, coturn, nginx, zbar-tools, iproute2), restores packages, type-checks the web client,
 # builds, then runs each test project in turn inside a loopback-only network namespace, so browser and
 # network tests see only 127.0.0.1 and cannot clash with anything else on the machine.
 set -euo pipefail
@@ -13,6 +13,8 @@ command -v chromium >/dev/null 2>&1 || missing+=(chromium)
 command -v ip >/dev/null 2>&1 || missing+=(iproute2)
 command -v unshare >/dev/null 2>&1 || missing+=(util-linux)
 command -v turnserver >/dev/null 2>&1 || missing+=(coturn)
+[ -x /usr/sbin/nginx ] || command -v nginx >/dev/null 2>&1 || missing+=(nginx-light)
+command -v zbarimg >/dev/null 2>&1 || missing+=(zbar-tools)
 if [ ${#missing[@]} -gt 0 ]; then
   echo "==> installing ${missing[*]}"
   as_root apt-get update -q

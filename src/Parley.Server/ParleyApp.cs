@@ -7,6 +7,8 @@ using Microsoft.Extensions.FileProviders;
 using Microsoft.Extensions.Options;
 using Parley.Server.Admin;
 using Parley.Server.Draining;
+using Parley.Server.Https;
+using Parley.Server.Proxy;
 using Parley.Signaling;
 
 namespace Parley.Server;
@@ -21,15 +23,17 @@ public static class ParleyApp
     {
         var builder = WebApplication.CreateBuilder(new WebApplicationOptions
         {
-            Args = args,
+            Args = HttpsSetup.ExpandSwitches(args),
             ContentRootPath = AppContext.BaseDirectory,
         });
 
         if (!HasConfiguredUrls(builder.Configuration))
-            builder.WebHost.UseUrls(DefaultUrl);
+            builder.WebHost.UseUrls(HttpsSetup.DefaultUrls(builder.Configuration, DefaultUrl));
 
         builder.Services.AddSignaling(builder.Configuration.GetSection(SignalingOptions.SectionName));
         builder.AddEmbeddedTurn();
+        builder.AddParleyHttps();
+        builder.AddParleyProxy();
         builder.Services.AddHealthChecks();
         builder.AddParleyDraining();
         builder.AddParleyAdmin();
@@ -38,6 +42,8 @@ public static class ParleyApp
         var app = builder.Build();
 
         var webRoot = new PhysicalFileProvider(Path.Combine(AppContext.BaseDirectory, "web"));
+        app.UseParleyProxy();
+        app.UseParleyHttps();
         app.UseWebSockets();
         app.UseParleyDraining("/ws");
         app.MapParleyAdmin();
@@ -47,8 +53,8 @@ public static class ParleyApp
 
         // The lobby and invite links (/r/<room>) are the same single page.
         var index = webRoot.GetFileInfo("ui/index.html");
-        app.MapGet("/", () => Results.Stream(index.CreateReadStream(), "text/html; charset=utf-8"));
-        app.MapGet("/r/{room}", (string room) => Results.Stream(index.CreateReadStream(), "text/html; charset=utf-8"));
+        app.MapGet("/", (HttpRequest request) => ProxySetup.IndexPage(index, request));
+        app.MapGet("/r/{room}", (HttpRequest request) => ProxySetup.IndexPage(index, request));
 
         app.Lifetime.ApplicationStarted.Register(() => PrintUrls(app));
         return app;
@@ -67,6 +73,8 @@ public static class ParleyApp
         OptionsValidationException validation => [.. validation.Failures],
         AggregateException aggregate when aggregate.InnerExceptions.All(i => i is OptionsValidationException) =>
             [.. aggregate.InnerExceptions.SelectMany(i => ((OptionsValidationException)i).Failures)],
+        // The binder's own message names the key and the type: "Failed to convert configuration value at 'Https:Port' to type 'System.Int32'."
+        InvalidOperationException binding when binding.Message.StartsWith("Failed to convert configuration value", StringComparison.Ordinal) => [binding.Message],
         _ => [],
     };
 
@@ -78,12 +86,13 @@ public static class ParleyApp
 
     private static void PrintUrls(WebApplication app)
     {
+        var output = app.Services.GetRequiredService<StartupOutput>().Writer;
         foreach (var address in BoundAddresses(app).SelectMany(OpenableUrls).Distinct())
-            Console.WriteLine($"Parley is running: open {address}/ in your browser.");
+            output.WriteLine($"Parley is running: open {address}{ProxySetup.PathBase(app.Configuration)}/ in your browser.");
     }
 
     /// <summary>A wildcard binding (0.0.0.0, [::]) is not a URL anyone can open: list this machine's addresses instead.</summary>
-    private static IEnumerable<string> OpenableUrls(string bound)
+    internal static IEnumerable<string> OpenableUrls(string bound)
     {
         var uri = new Uri(bound.Replace("://+", "://0.0.0.0", StringComparison.Ordinal).Replace("://*", "://0.0.0.0", StringComparison.Ordinal));
         if (!IPAddress.TryParse(uri.Host.Trim('[', ']'), out var host) || !(host.Equals(IPAddress.Any) || host.Equals(IPAddress.IPv6Any)))

@@ -82,6 +82,8 @@ internal sealed class CallPage : IAsyncDisposable
                 _ => [],
             },
             ViewportSize = viewport ?? new ViewportSize { Width = 960, Height = 600 },
+            // HTTPS in tests (nginx in front) uses self-signed certificates.
+            IgnoreHTTPSErrors = url.Scheme == Uri.UriSchemeHttps,
         });
         await context.AddInitScriptAsync(PeerConnectionProbe.InitScript);
         var page = await context.NewPageAsync();
