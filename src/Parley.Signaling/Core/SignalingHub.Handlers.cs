@@ -40,6 +40,9 @@ public sealed partial class SignalingHub
             case PeerMessage peerMessage:
                 HandleRelay(connection, session, peerMessage, type);
                 break;
+            case CallReportMessage report:
+                HandleCallReport(connection, report);
+                break;
             case ByeMessage:
                 Detach(connection, LeaveReasons.Left);
                 connection.Transport.Close(CloseCodes.Normal, "bye");
@@ -284,6 +287,8 @@ public sealed partial class SignalingHub
                 return;
             case SdpMessage sdp:
                 relayed = new RelayedSdpMessage { From = session.PeerId, Description = sdp.Description };
+                if (sdp.Description.Type == "offer")
+                    NoteOffer(session, target);
                 break;
             case CandidateMessage candidate:
                 relayed = new RelayedCandidateMessage { From = session.PeerId, Candidate = candidate.Candidate };
