@@ -5,6 +5,7 @@ using Microsoft.AspNetCore.Hosting.Server;
 using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.Extensions.FileProviders;
 using Microsoft.Extensions.Options;
+using Parley.Server.Observability;
 using Parley.Signaling;
 
 namespace Parley.Server;
@@ -29,6 +30,7 @@ public static class ParleyApp
         builder.Services.AddSignaling(builder.Configuration.GetSection(SignalingOptions.SectionName));
         builder.AddEmbeddedTurn();
         builder.Services.AddHealthChecks();
+        builder.AddParleyObservability(args);
         configure?.Invoke(builder);
 
         var app = builder.Build();
@@ -38,6 +40,7 @@ public static class ParleyApp
         app.UseStaticFiles(new StaticFileOptions { FileProvider = webRoot, ServeUnknownFileTypes = false });
         app.MapSignaling("/ws");
         app.MapHealthChecks("/healthz");
+        app.MapParleyMetrics();
 
         // The lobby and invite links (/r/<room>) are the same single page.
         var index = webRoot.GetFileInfo("ui/index.html");

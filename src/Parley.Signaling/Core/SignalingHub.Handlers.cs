@@ -144,6 +144,7 @@ public sealed partial class SignalingHub
             {
                 room = new Room(roomName, _options.CapacityOf(roomName), password);
                 _rooms.Add(roomName, room);
+                Log.RoomCreated(_logger, room.Id, room.Name);
             }
             else if (room.IsFull || !SamePassword(room.Password, password))
             {
@@ -192,7 +193,7 @@ public sealed partial class SignalingHub
             }
             if (room.Password is { } password && !password.Matches(join.Password))
             {
-                Log.WrongPassword(_logger, session.PeerId, room.Name);
+                Log.WrongPassword(_logger, session.PeerId, room.Id);
                 SendError(connection, SignalingError.WrongPassword, join.Rid, "join");
                 return;
             }
@@ -202,13 +203,14 @@ public sealed partial class SignalingHub
             var password = string.IsNullOrEmpty(join.Password) ? null : RoomPassword.Create(join.Password);
             room = new Room(join.Room, _options.CapacityOf(join.Room), password);
             _rooms.Add(room.Name, room);
+            Log.RoomCreated(_logger, room.Id, room.Name);
         }
 
         session.Name = name;
         session.JoinedAtMs = Math.Max(UnixMs, room.Members.Count == 0 ? 0 : room.Members.Max(m => m.JoinedAtMs) + 1);
         AddMember(room, session);
         Send(connection, JoinedPayload(session, room, join.Rid) with { ResumeToken = IssueToken(session) });
-        Log.JoinedRoom(_logger, session.PeerId, room.Name, room.Members.Count, room.Capacity);
+        Log.JoinedRoom(_logger, session.PeerId, room.Id, room.Members.Count, room.Capacity);
     }
 
     private void AddMember(Room room, Session session)

@@ -68,4 +68,7 @@ internal static partial class Log
     [LoggerMessage(1050, LogLevel.Debug, "Connection {ConnectionId} (peer {PeerId}) reported a call: {DurationMs} ms, candidates {LocalCandidateType}/{RemoteCandidateType}, failure {Failure}")]
     public static partial void CallReported(ILogger logger, string connectionId, string? peerId, long durationMs, string? localCandidateType,
         string? remoteCandidateType, string? failure);
+
+    [LoggerMessage(1051, LogLevel.Debug, "Room {RoomId} created: {Room}")]
+    public static partial void RoomCreated(ILogger logger, string roomId, string room);
 }

@@ -212,7 +212,7 @@ public sealed partial class SignalingHub : IDisposable
         Broadcast(room, session, new PeerLeftMessage { Room = room.Name, PeerId = session.PeerId, Reason = reason });
         if (room.Members.Count == 0)
             _rooms.Remove(room.Name);
-        Log.LeftRoom(_logger, session.PeerId, room.Name, reason);
+        Log.LeftRoom(_logger, session.PeerId, room.Id, reason);
     }
 
     /// <summary>Hello deadlines, heartbeat timeouts and grace periods. Runs every <see cref="SweepPeriod"/>.</summary>
