@@ -37,7 +37,10 @@ public sealed class MetricsOptions
             network = new IPNetwork(single, single.AddressFamily == System.Net.Sockets.AddressFamily.InterNetwork ? 32 : 128);
             return true;
         }
-        return IPNetwork.TryParse(text, out network);
+        // "10.0.0.1/8" is refused rather than silently read as 10.0.0.0/8: the operator probably meant something else.
+        return IPNetwork.TryParse(text, out network)
+            && IPAddress.TryParse(text.AsSpan(0, text.IndexOf('/', StringComparison.Ordinal)), out var written)
+            && written.Equals(network.BaseAddress);
     }
 }
 
