@@ -1,6 +1,9 @@
 using System.Diagnostics.Metrics;
 using System.Net;
 using System.Text;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.DependencyInjection;
 using Parley.Server.Observability;
 using Parley.Turn.FunctionalTests;
@@ -90,6 +93,38 @@ public sealed class MetricsEndpointTests
         Assert.Contains("parley_turn_allocations 1", lines);
         Assert.Contains("parley_turn_auth_failures_total{reason=\"wrong-credentials\"} 1", lines);
         Assert.Contains("parley_turn_relayed_packets_total{direction=\"to_peer\"} 0", lines);
+    }
+
+    /// <summary>OTLP over HTTP to a stand-in collector on loopback: the Parley instruments arrive, protobuf-encoded.</summary>
+    [Fact]
+    public async Task Metrics_are_pushed_over_otlp_when_an_endpoint_is_configured()
+    {
+        var received = new TaskCompletionSource<(string ContentType, byte[] Body)>(TaskCreationOptions.RunContinuationsAsynchronously);
+        var collectorBuilder = WebApplication.CreateSlimBuilder();
+        collectorBuilder.WebHost.UseUrls("http://127.0.0.1:0");
+        await using var collector = collectorBuilder.Build();
+        collector.MapPost("/v1/metrics", async (HttpRequest request) =>
+        {
+            using var body = new MemoryStream();
+            await request.Body.CopyToAsync(body);
+            received.TrySetResult((request.ContentType ?? "", body.ToArray()));
+            return Results.Ok();
+        });
+        await collector.StartAsync();
+        var collectorUri = ParleyApp.BoundAddresses(collector).Single();
+
+        await using var server = await RunningServer.StartAsync("http://127.0.0.1:0", "--Metrics:Otlp:Endpoint=" + collectorUri + "/v1/metrics",
+            "--Metrics:Otlp:Protocol=http/protobuf", "--Metrics:Otlp:ExportInterval=00:00:01");
+        await using var ana = await WsClient.WelcomedAsync(server.WebSocketUri);
+        await ana.SendAsync(new { type = "ping" });
+        await ana.ReceiveAsync("pong");
+
+        var (contentType, body) = await received.Task.WaitAsync(TimeSpan.FromSeconds(15));
+        Assert.Equal("application/x-protobuf", contentType);
+        var text = Encoding.UTF8.GetString(body); // protobuf keeps strings as UTF-8 bytes
+        Assert.Contains("Parley.Signaling", text, StringComparison.Ordinal);
+        Assert.Contains("parley.signaling.messages", text, StringComparison.Ordinal);
+        await collector.StopAsync();
     }
 
     [Theory]
