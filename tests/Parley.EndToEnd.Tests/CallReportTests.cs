@@ -8,14 +8,17 @@ namespace Parley.EndToEnd.Tests;
 /// Call quality reports from real browsers: after a call over loopback (host candidates on both sides) one person hangs up;
 /// both browsers report their peer connection and the server's /metrics counts them. The server is shared by the
 /// test classes, so the test compares counts before and after.
+/// <para>
+/// Only the local candidate type is asserted: the remote one is sometimes <c>prflx</c>, when the other side's
+/// connectivity check arrives before its candidate does (Chromium learns the address from the check).
+/// </para>
 /// </summary>
 public sealed class CallReportTests(BrowserFixture fixture, ITestOutputHelper output) : BrowserTest(fixture, output)
 {
-    private const string HostToHost =
-        "parley_call_reports_total{local_candidate_type=\"host\",relay_protocol=\"none\",remote_candidate_type=\"host\"}";
+    private const string FromHost = "parley_call_reports_total{local_candidate_type=\"host\",relay_protocol=\"none\",";
 
     [Fact]
-    public async Task HangingUpMakesBothBrowsersReportAHostToHostCallThatMetricsCount()
+    public async Task HangingUpMakesBothBrowsersReportAHostCandidateCallThatMetricsCount()
     {
         using var http = new HttpClient { BaseAddress = BaseUri };
         var before = await ReadAsync(http);
@@ -42,7 +45,7 @@ public sealed class CallReportTests(BrowserFixture fixture, ITestOutputHelper ou
             .Select(l => double.Parse(l[(series.Length + 1)..], CultureInfo.InvariantCulture)).SingleOrDefault();
         double Sum(string prefix) => lines.Where(l => l.StartsWith(prefix, StringComparison.Ordinal))
             .Sum(l => double.Parse(l[(l.LastIndexOf(' ') + 1)..], CultureInfo.InvariantCulture));
-        return new Counts(Value(HostToHost), Value("parley_call_duration_seconds_count"), Sum("parley_calls_failed_total"),
+        return new Counts(Sum(FromHost), Value("parley_call_duration_seconds_count"), Sum("parley_calls_failed_total"),
             Value("parley_calls_started_total"));
     }
 }
