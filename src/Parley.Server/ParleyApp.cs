@@ -9,6 +9,7 @@ using Parley.Server.Admin;
 using Parley.Server.Draining;
 using Parley.Server.Https;
 using Parley.Server.Proxy;
+using Parley.Server.Observability;
 using Parley.Signaling;
 
 namespace Parley.Server;
@@ -37,6 +38,7 @@ public static class ParleyApp
         builder.Services.AddHealthChecks();
         builder.AddParleyDraining();
         builder.AddParleyAdmin();
+        builder.AddParleyObservability(args);
         configure?.Invoke(builder);
 
         var app = builder.Build();
@@ -50,6 +52,7 @@ public static class ParleyApp
         app.UseStaticFiles(new StaticFileOptions { FileProvider = webRoot, ServeUnknownFileTypes = false });
         app.MapSignaling("/ws");
         app.MapHealthChecks("/healthz");
+        app.MapParleyMetrics();
 
         // The lobby and invite links (/r/<room>) are the same single page.
         var index = webRoot.GetFileInfo("ui/index.html");

@@ -265,6 +265,7 @@ public sealed partial class TurnServer : IDisposable
         // Step 4: the key from the username under one of the shared secrets; a wrong one (or another realm) is 401.
         if (!realm.SequenceEqual(_credentials.Realm) || !_credentials.TryVerify(request, username, key))
         {
+            _counters.AuthFailed(expired: false);
             Fail(ref context, "wrong credentials");
             return false;
         }
@@ -284,6 +285,7 @@ public sealed partial class TurnServer : IDisposable
         if (_credentials.IsExpired(usernameText)
             && !(_options.AllowExpiredRefresh && allocation is not null && request.Method != StunMethod.Allocate))
         {
+            _counters.AuthFailed(expired: true);
             Fail(ref context, "expired username");
             return false;
         }
@@ -456,6 +458,7 @@ public sealed partial class TurnServer : IDisposable
             relay.Socket.Start(relay);
         }
 
+        _counters.AllocationCreated();
         Log.AllocationCreated(_logger, id, userId, fiveTuple, string.Join(", ", allocation.Relays.Select(r => r.Advertised)), lifetime);
         SendAllocateSuccess(ref context, allocation, lifetime, ipv6Failed);
     }
@@ -701,6 +704,7 @@ public sealed partial class TurnServer : IDisposable
         }
 
         relay!.Socket.SendTo(data, peer);
+        _counters.RelayedToPeer(data.Length);
         Log.PacketRelayed(_logger, allocation.Id, data.Length, "to peer");
     }
 
@@ -749,6 +753,7 @@ public sealed partial class TurnServer : IDisposable
             if (length > 0)
             {
                 allocation.Client.Send(rented.AsSpan(0, length), allocation.FiveTuple.Client);
+                _counters.RelayedToClient(data.Length);
                 Log.PacketRelayed(_logger, allocation.Id, data.Length, "to client");
             }
         }

@@ -19,8 +19,11 @@ internal sealed class HubHarness : IDisposable
         Time = time ?? new ManualTimeProvider();
         var options = Microsoft.Extensions.Options.Options.Create(Options);
         Hub = new SignalingHub(options, Time, new ResumeKeyProvider(options, NullLogger<ResumeKeyProvider>.Instance),
-            new IceServerProvider(options, Time, Sources), NullLogger<SignalingHub>.Instance);
+            new IceServerProvider(options, Time, Sources), NullLogger<SignalingHub>.Instance, new SignalingMetrics(Metrics));
     }
+
+    /// <summary>What the hub's meter recorded.</summary>
+    public MetricRecorder Metrics { get; } = new();
 
     /// <summary>Extra ICE servers, as the embedded TURN server contributes them.</summary>
     public List<IIceServerSource> Sources { get; } = [];
@@ -45,7 +48,11 @@ internal sealed class HubHarness : IDisposable
         return client;
     }
 
-    public void Dispose() => Hub.Dispose();
+    public void Dispose()
+    {
+        Hub.Dispose();
+        Metrics.Dispose();
+    }
 }
 
 internal sealed class TestClient(InMemoryTransport transport, SignalingConnection? connection)

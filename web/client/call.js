@@ -1,6 +1,7 @@
 import { Emitter } from './emitter.js';
 import { filterIceServers, hasTurn } from './ice.js';
 import { PeerLink } from './peer.js';
+import { LinkQuality } from './quality.js';
 import { SignalingError } from './protocol.js';
 import { SignalingClient } from './signaling.js';
 
@@ -81,6 +82,7 @@ export class Call extends Emitter {
   #iceServersAppliedAt = -Infinity;
   /** @type {ReturnType<typeof setTimeout> | undefined} */ #iceRefreshTimer;
   /** @type {Promise<void> | null} one refresh at a time, shared by every link that restarts */ #iceRefresh = null;
+  /** @type {Map<PeerLink, LinkQuality>} each link's call report in the making (quality.js) */ #quality = new Map();
 
   /** @param {CallOptions} options */
   constructor(options) {
@@ -96,6 +98,8 @@ export class Call extends Emitter {
     this.#signaling.on('state', (state) => this.#signalingStateChanged(state));
     this.#signaling.on('error', (error) => this.emit('error', error));
     this.#signaling.on('closed', ({ reason }) => this.#end(reason));
+    // Hang-up, pagehide: one report per peer connection, before the `bye`.
+    this.#signaling.on('closing', () => { for (const link of this.#links.values()) this.#sendReport(link); });
   }
 
   /** Our peer id (null before joining). */
@@ -381,6 +385,7 @@ export class Call extends Emitter {
     };
     if (this.#options.iceTransportPolicy) options.iceTransportPolicy = this.#options.iceTransportPolicy;
     const link = new PeerLink(options);
+    this.#quality.set(link, new LinkQuality(link));
     const current = () => this.#links.get(peerId) === link;
     link.on('state', () => {
       if (!current()) return;
@@ -411,6 +416,7 @@ export class Call extends Emitter {
     const link = this.#links.get(peerId);
     if (!link) return;
     this.#links.delete(peerId);
+    this.#sendReport(link);
     link.close();
     this.#emitPeerState(peerId);
   }
@@ -502,6 +508,13 @@ export class Call extends Emitter {
     if (this.#joined && !this.#closed) this.#signaling.sendMedia(this.mediaState);
   }
 
+  /** A link is going away: its call report goes to the server. @param {PeerLink} link */
+  #sendReport(link) {
+    const report = this.#quality.get(link)?.finish();
+    this.#quality.delete(link);
+    if (report && !this.#closed) this.#signaling.sendCallReport(report);
+  }
+
   /** @param {Map<string, ReturnType<typeof setTimeout>>} timers @param {string} peerId */
   #clearTimer(timers, peerId) {
     clearTimeout(timers.get(peerId));
@@ -522,6 +535,8 @@ export class Call extends Emitter {
       timers.clear();
     }
     for (const link of this.#links.values()) link.close();
+    for (const quality of this.#quality.values()) quality.finish();
+    this.#quality.clear();
     this.#links.clear();
     // Before a successful join the caller still owns the tracks and learns the outcome from join().
     if (!this.#joined) return;

@@ -7,6 +7,7 @@ export { SignalingClient } from './signaling.js';
 export { MediaAccessError, classifyMediaError, getLocalMedia, listDevices, stopStream } from './media.js';
 export { CloseCode, PROTOCOL_VERSION, SignalingError, parseServerMessage } from './protocol.js';
 export { backoffDelay } from './backoff.js';
+export { LinkQuality, buildCallReport, readStats } from './quality.js';
 export {
   TURN_TRANSPORTS, filterIceServers, hasTurn, iceOptionsFromQuery, isStunUrl, testIceServers, testStunUrl, testTurnUrl,
   turnTransportOf, urlsOf,
@@ -24,3 +25,4 @@ export {
 /** @typedef {import('./media.js').MediaErrorKind} MediaErrorKind */
 /** @typedef {import('./ice.js').TurnTransport} TurnTransport */
 /** @typedef {import('./ice.js').IceTestResult} IceTestResult */
+/** @typedef {import('./protocol.js').CallReportMessage} CallReportMessage */

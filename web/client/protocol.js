@@ -26,7 +26,7 @@ export const CloseCode = Object.freeze({
  *   | 'rate-limited' | 'hello-required' | 'unsupported-protocol' | 'already-welcomed' | 'invalid-name'
  *   | 'invalid-room' | 'invalid-password' | 'room-full' | 'wrong-password' | 'already-in-room'
  *   | 'not-in-room' | 'unknown-peer' | 'server-full' | 'server-draining' | 'room-closed' | 'session-closed'
- *   | 'hello-timeout' | 'internal'} ServerErrorId
+ *   | 'hello-timeout' | 'internal' | 'invalid-call-report'} ServerErrorId
  */
 
 // ---- Shared shapes ----
@@ -76,9 +76,30 @@ export const CloseCode = Object.freeze({
 /** @typedef {Envelope & {type: 'ice-servers'}} IceServersRequestMessage */
 /** @typedef {Envelope & {type: 'bye'}} ByeMessage */
 
+/** @typedef {'host' | 'srflx' | 'prflx' | 'relay'} CandidateType */
+/** @typedef {'udp' | 'tcp' | 'tls'} RelayProtocol */
+/** @typedef {'ice-failed' | 'connect-timeout'} CallFailure */
+
+/**
+ * The summary of one peer connection, sent when it ends (web/client/quality.js builds it). Names nobody.
+ * @typedef {object} CallReportFields
+ * @property {'call-report'} type
+ * @property {number} durationMs from the connection's creation, 0–86 400 000
+ * @property {boolean} connected whether it ever reached `connected`
+ * @property {CandidateType} [localCandidateType] of the last selected candidate pair
+ * @property {CandidateType} [remoteCandidateType]
+ * @property {RelayProtocol} [relayProtocol] when the local candidate is a relay
+ * @property {number} [rttMs] average round-trip time, 0–60 000
+ * @property {number} [packetLoss] fraction of inbound RTP packets lost, 0–1
+ * @property {number} iceRestarts restarts this side started or asked for, 0–1000
+ * @property {CallFailure} [failure] absent when the connection worked
+ */
+/** @typedef {Envelope & CallReportFields} CallReportMessage */
+
 /**
  * @typedef {HelloMessage | JoinMessage | LeaveMessage | SdpOutMessage | CandidateOutMessage
- *   | RestartRequestOutMessage | MediaMessage | PingMessage | IceServersRequestMessage | ByeMessage} ClientMessage
+ *   | RestartRequestOutMessage | MediaMessage | PingMessage | IceServersRequestMessage | ByeMessage
+ *   | CallReportMessage} ClientMessage
  */
 
 // ---- Server → client ----

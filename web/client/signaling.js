@@ -18,6 +18,8 @@ import { CloseCode, PONG_TIMEOUT_MS, PROTOCOL_VERSION, SignalingError, parseServ
  * @property {P.ServerMessage} message every other server message that is not a reply to a request
  * @property {SignalingError} error an `error` from the server that no pending request claimed
  * @property {{code: number, reason: string}} disconnected the socket was lost; a reconnect is scheduled
+ * @property {{reason: string}} closing close() was called and the socket is still open: the last moment to
+ *   send anything (call reports) before `bye`
  * @property {{reason: string}} closed the client stopped for good (hang-up, page hidden, or a fatal error)
  */
 
@@ -31,7 +33,7 @@ import { CloseCode, PONG_TIMEOUT_MS, PROTOCOL_VERSION, SignalingError, parseServ
  */
 
 /** Client messages worth sending late; anything else is pointless after a reconnect. */
-const QUEUEABLE = new Set(['sdp', 'candidate', 'restart-request', 'media']);
+const QUEUEABLE = new Set(['sdp', 'candidate', 'restart-request', 'media', 'call-report']);
 const MAX_QUEUED = 256;
 
 /** Close codes after which reconnecting cannot help. */
@@ -165,12 +167,18 @@ export class SignalingClient extends Emitter {
     this.#send({ type: 'media', audio, video });
   }
 
+  /** Sends a call report (see quality.js); queued while reconnecting. @param {P.CallReportMessage} report */
+  sendCallReport(report) {
+    this.#send(report);
+  }
+
   /**
    * Ends the session: sends `bye` (the room learns at once, no grace period) and closes the socket.
    * @param {string} [reason] reported in the `closed` event
    */
   close(reason = 'hangup') {
     if (this.#state === 'closed') return;
+    if (this.#state === 'open') this.emit('closing', { reason });
     const socket = this.#socket;
     if (this.#state === 'open' && socket?.readyState === OPEN) socket.send(JSON.stringify({ type: 'bye' }));
     this.#shutDown(reason, new SignalingError('closed', 'the signaling client was closed'));

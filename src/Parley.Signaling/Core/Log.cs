@@ -2,7 +2,9 @@ using Microsoft.Extensions.Logging;
 
 namespace Parley.Signaling;
 
-// Source-generated logs, event ids 1xxx for signaling. Never log SDP, candidates, passwords or tokens.
+// Source-generated logs, event ids 1xxx for signaling. Never log SDP, candidates, passwords or tokens. Every line names
+// its connection or peer. Room names are the invitation to a room (enough to join one without a password), so at
+// Information rooms appear by their short id (room-N); 1051 (Debug) says which name an id stands for.
 internal static partial class Log
 {
     [LoggerMessage(1000, LogLevel.Debug, "Connection {ConnectionId} opened")]
@@ -11,11 +13,11 @@ internal static partial class Log
     [LoggerMessage(1001, LogLevel.Information, "Connection {ConnectionId} welcomed as peer {PeerId} (resumed: {Resumed})")]
     public static partial void Welcomed(ILogger logger, string connectionId, string peerId, bool resumed);
 
-    [LoggerMessage(1002, LogLevel.Information, "Peer {PeerId} joined room {Room} ({Count}/{Capacity})")]
-    public static partial void JoinedRoom(ILogger logger, string peerId, string room, int count, int capacity);
+    [LoggerMessage(1002, LogLevel.Information, "Peer {PeerId} joined room {RoomId} ({Count}/{Capacity})")]
+    public static partial void JoinedRoom(ILogger logger, string peerId, string roomId, int count, int capacity);
 
-    [LoggerMessage(1003, LogLevel.Information, "Peer {PeerId} left room {Room} ({Reason})")]
-    public static partial void LeftRoom(ILogger logger, string peerId, string room, string reason);
+    [LoggerMessage(1003, LogLevel.Information, "Peer {PeerId} left room {RoomId} ({Reason})")]
+    public static partial void LeftRoom(ILogger logger, string peerId, string roomId, string reason);
 
     [LoggerMessage(1004, LogLevel.Information, "Peer {PeerId} lost its socket; grace period started")]
     public static partial void SessionAway(ILogger logger, string peerId);
@@ -38,8 +40,8 @@ internal static partial class Log
     [LoggerMessage(1010, LogLevel.Warning, "Connection {ConnectionId} refused: the server is full")]
     public static partial void ServerFull(ILogger logger, string connectionId);
 
-    [LoggerMessage(1011, LogLevel.Information, "Peer {PeerId} gave a wrong password for room {Room}")]
-    public static partial void WrongPassword(ILogger logger, string peerId, string room);
+    [LoggerMessage(1011, LogLevel.Information, "Peer {PeerId} gave a wrong password for room {RoomId}")]
+    public static partial void WrongPassword(ILogger logger, string peerId, string roomId);
 
     [LoggerMessage(1012, LogLevel.Error, "Connection {ConnectionId} (peer {PeerId}) failed; closed")]
     public static partial void ConnectionFailed(ILogger logger, Exception exception, string connectionId, string? peerId);

@@ -40,6 +40,9 @@ public sealed partial class SignalingHub
             case PeerMessage peerMessage:
                 HandleRelay(connection, session, peerMessage, type);
                 break;
+            case CallReportMessage report:
+                HandleCallReport(connection, report);
+                break;
             case ByeMessage:
                 Detach(connection, LeaveReasons.Left);
                 connection.Transport.Close(CloseCodes.Normal, "bye");
@@ -141,6 +144,7 @@ public sealed partial class SignalingHub
             {
                 room = new Room(roomName, _options.CapacityOf(roomName), password);
                 _rooms.Add(roomName, room);
+                Log.RoomCreated(_logger, room.Id, room.Name);
             }
             else if (room.IsFull || !SamePassword(room.Password, password))
             {
@@ -189,7 +193,7 @@ public sealed partial class SignalingHub
             }
             if (room.Password is { } password && !password.Matches(join.Password))
             {
-                Log.WrongPassword(_logger, session.PeerId, room.Name);
+                Log.WrongPassword(_logger, session.PeerId, room.Id);
                 SendError(connection, SignalingError.WrongPassword, join.Rid, "join");
                 return;
             }
@@ -199,13 +203,14 @@ public sealed partial class SignalingHub
             var password = string.IsNullOrEmpty(join.Password) ? null : RoomPassword.Create(join.Password);
             room = new Room(join.Room, _options.CapacityOf(join.Room), password);
             _rooms.Add(room.Name, room);
+            Log.RoomCreated(_logger, room.Id, room.Name);
         }
 
         session.Name = name;
         session.JoinedAtMs = Math.Max(UnixMs, room.Members.Count == 0 ? 0 : room.Members.Max(m => m.JoinedAtMs) + 1);
         AddMember(room, session);
         Send(connection, JoinedPayload(session, room, join.Rid) with { ResumeToken = IssueToken(session) });
-        Log.JoinedRoom(_logger, session.PeerId, room.Name, room.Members.Count, room.Capacity);
+        Log.JoinedRoom(_logger, session.PeerId, room.Id, room.Members.Count, room.Capacity);
     }
 
     private void AddMember(Room room, Session session)
@@ -284,6 +289,8 @@ public sealed partial class SignalingHub
                 return;
             case SdpMessage sdp:
                 relayed = new RelayedSdpMessage { From = session.PeerId, Description = sdp.Description };
+                if (sdp.Description.Type == "offer")
+                    NoteOffer(session, target);
                 break;
             case CandidateMessage candidate:
                 relayed = new RelayedCandidateMessage { From = session.PeerId, Candidate = candidate.Candidate };

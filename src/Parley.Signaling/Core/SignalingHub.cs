@@ -33,7 +33,8 @@ public sealed partial class SignalingHub : IDisposable
 
     public const int ProtocolVersion = 1;
 
-    public SignalingHub(IOptions<SignalingOptions> options, TimeProvider time, ResumeKeyProvider keys, IceServerProvider iceServers, ILogger<SignalingHub> logger)
+    public SignalingHub(IOptions<SignalingOptions> options, TimeProvider time, ResumeKeyProvider keys, IceServerProvider iceServers, ILogger<SignalingHub> logger,
+        SignalingMetrics? metrics = null)
     {
         _options = options.Value;
         _time = time;
@@ -49,6 +50,8 @@ public sealed partial class SignalingHub : IDisposable
             MaxRoomCapacity = _options.RoomCapacity,
         };
         _sweepTimer = time.CreateTimer(_ => Sweep(), null, SweepPeriod, SweepPeriod);
+        _metrics = metrics;
+        metrics?.Observe(Gauges);
     }
 
     /// <summary>How often heartbeats, hello deadlines and grace periods are checked.</summary>
@@ -71,7 +74,9 @@ public sealed partial class SignalingHub : IDisposable
             var now = _time.GetTimestamp();
             if (_shuttingDown || _connections.Count + _sessions.Values.Count(s => s.IsAway) >= _options.MaxSessions)
             {
-                transport.TrySend(Serialize(Error(_shuttingDown ? SignalingError.ServerDraining : SignalingError.ServerFull, null, null)));
+                var refusal = _shuttingDown ? SignalingError.ServerDraining : SignalingError.ServerFull;
+                transport.TrySend(Serialize(Error(refusal, null, null)));
+                _metrics?.ErrorSent(refusal.Id);
                 transport.Close(_shuttingDown ? CloseCodes.GoingAway : CloseCodes.TryAgainLater, _shuttingDown ? "server draining" : "server full");
                 Log.ServerFull(_logger, transport.Id);
                 return null;
@@ -105,6 +110,9 @@ public sealed partial class SignalingHub : IDisposable
     {
         // Parse outside the lock: it is the costly part and touches no shared state.
         var ok = ClientMessageReader.TryRead(utf8, out var message, out var error, out var type, out var rid);
+        if (ok && message is CallReportMessage && utf8.Length > CallReports.MaxMessageBytes)
+            (ok, error) = (false, SignalingError.InvalidCallReport("A call-report may have at most 1024 bytes."));
+        _metrics?.MessageReceived(type);
         lock (_gate)
         {
             if (!Admit(connection))
@@ -121,6 +129,7 @@ public sealed partial class SignalingHub : IDisposable
 
     internal void OnUnreadable(SignalingConnection connection, SignalingError error)
     {
+        _metrics?.MessageReceived(null);
         lock (_gate)
         {
             if (Admit(connection))
@@ -200,10 +209,11 @@ public sealed partial class SignalingHub : IDisposable
             return;
         room.Members.Remove(session);
         session.Room = null;
+        ForgetCalls(session);
         Broadcast(room, session, new PeerLeftMessage { Room = room.Name, PeerId = session.PeerId, Reason = reason });
         if (room.Members.Count == 0)
             _rooms.Remove(room.Name);
-        Log.LeftRoom(_logger, session.PeerId, room.Name, reason);
+        Log.LeftRoom(_logger, session.PeerId, room.Id, reason);
     }
 
     /// <summary>Hello deadlines, heartbeat timeouts and grace periods. Runs every <see cref="SweepPeriod"/>.</summary>
@@ -278,6 +288,7 @@ public sealed partial class SignalingHub : IDisposable
     private void SendError(SignalingConnection connection, SignalingError error, string? rid, string? type)
     {
         Log.ProtocolError(_logger, connection.Transport.Id, connection.PeerId, error.Id, type);
+        _metrics?.ErrorSent(error.Id);
         Send(connection, Error(error, rid, type));
     }
 

@@ -15,6 +15,8 @@ public static class SignalingServiceCollectionExtensions
         services.TryAddSingleton(TimeProvider.System);
         services.TryAddSingleton<ResumeKeyProvider>();
         services.TryAddSingleton<IceServerProvider>();
+        services.AddMetrics();
+        services.TryAddSingleton<SignalingMetrics>();
         services.TryAddSingleton<SignalingHub>();
         services.AddHostedService<SignalingShutdown>();
         return services;

@@ -18,7 +18,11 @@ public static class ClientMessageReader
         ["candidate"] = ProtocolJsonContext.Default.CandidateMessage,
         ["restart-request"] = ProtocolJsonContext.Default.RestartRequestMessage,
         ["ice-servers"] = ProtocolJsonContext.Default.IceServersRequest,
+        ["call-report"] = ProtocolJsonContext.Default.CallReportMessage,
     };
+
+    /// <summary>Whether <paramref name="type"/> is a client message this server knows (metrics label only those).</summary>
+    public static bool IsKnownType(string type) => s_typeInfos.ContainsKey(type);
 
     private const int MaxRidLength = 64;
 

@@ -22,5 +22,6 @@ namespace Parley.Signaling.Protocol;
 [JsonSerializable(typeof(CandidateMessage))]
 [JsonSerializable(typeof(RestartRequestMessage))]
 [JsonSerializable(typeof(IceServersRequest))]
+[JsonSerializable(typeof(CallReportMessage))]
 [JsonSerializable(typeof(ResumeTokenPayload))]
 internal sealed partial class ProtocolJsonContext : JsonSerializerContext;

@@ -30,4 +30,6 @@ public readonly record struct SignalingError(string Id, string Message)
     public static readonly SignalingError Internal = new("internal", "The server hit an internal error; the connection is closed.");
 
     public static SignalingError BadMessage(string detail) => new("bad-message", detail);
+
+    public static SignalingError InvalidCallReport(string detail) => new("invalid-call-report", detail);
 }
