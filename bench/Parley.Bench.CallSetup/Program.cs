@@ -49,8 +49,10 @@ async Task<Measurement?> MeasureOnceAsync()
 
     await using var second = await CallPage.OpenAsync(browser, room, "Second");
     await second.FillLobbyAsync();
-    // Measure call setup, not the camera: wait until the lobby preview is playing.
+    // Measure call setup, not the camera: wait until the lobby is ready, as it is after the seconds a person
+    // spends there: the preview playing and the signaling session the app opens in the lobby connected.
     await second.WaitForPreviewAsync();
+    await second.WaitForLobbySessionAsync();
     await second.Page.EvaluateAsync(CallSetupProbe.Install);
     await second.Page.Locator("#join").ClickAsync();
     string result;

@@ -44,6 +44,9 @@ import { SignalingClient } from './signaling.js';
  * @property {MediaStream} [localStream] what to send; empty or absent for a receive-only join. Once the
  *   call is joined it owns these tracks: hangUp() stops them
  * @property {string} [client] for the server's logs
+ * @property {SignalingClient} [signaling] a session opened earlier (say while the user was in a lobby), so
+ *   that join() only has to send `join`; it must be `idle`, `connecting` or `open` and belong to no room. The
+ *   Call takes it over: it closes it on hang-up or a refused join. Absent: the Call opens its own
  * @property {RTCIceTransportPolicy} [iceTransportPolicy] `relay` to force TURN (troubleshooting, tests)
  * @property {TurnTransport[]} [iceTransports] keep only the TURN URLs over these transports (e.g. `['tcp']`
  *   with `iceTransportPolicy: 'relay'` to force TURN over TCP); STUN URLs are kept. Absent: all
@@ -56,6 +59,8 @@ const ICE_REFRESH_FRACTION = 0.8;
 const MIN_ICE_REFRESH_MS = 60_000;
 /** A list fetched this recently is fresh enough for an ICE restart: no second request. */
 const ICE_FRESH_MS = 5_000;
+/** A session opened long before join() (in a lobby) may hold TURN credentials about to expire: renew them first then. */
+const ICE_MIN_LIFE_AT_JOIN_MS = 10 * 60_000;
 
 /**
  * A call in one room: the signaling session plus a full mesh of peer connections, one per member.
@@ -92,7 +97,7 @@ export class Call extends Emitter {
     /** @type {import('./signaling.js').SignalingOptions} */
     const signalingOptions = { url: options.url };
     if (options.client) signalingOptions.client = options.client;
-    this.#signaling = new SignalingClient(signalingOptions);
+    this.#signaling = options.signaling ?? new SignalingClient(signalingOptions);
     this.#signaling.on('message', (message) => this.#receive(message));
     this.#signaling.on('welcome', (welcome) => this.#welcomedAgain(welcome));
     this.#signaling.on('state', (state) => this.#signalingStateChanged(state));
@@ -123,18 +128,24 @@ export class Call extends Emitter {
   }
 
   /**
-   * Connects and joins the room. Rejects with a SignalingError (`id`: `room-full`, `wrong-password`,
-   * `invalid-name`, `invalid-room`, `server-full`, `disconnected`, …) if that fails; nobody in the room
-   * notices a refused join. The local tracks are left running then.
+   * Connects (unless given a connected session) and joins the room. Rejects with a SignalingError (`id`:
+   * `room-full`, `wrong-password`, `invalid-name`, `invalid-room`, `server-full`, `disconnected`,
+   * `not-connected`, …) if that fails; nobody in the room notices a refused join. The local tracks are left
+   * running then.
    * @returns {Promise<P.JoinedPayload>}
    */
   async join() {
-    const welcome = await this.#signaling.connect();
-    this.#applyIceServers(welcome.iceServers, welcome.iceServersExpireAtMs);
     try {
+      const adopted = this.#signaling.state !== 'idle';
+      const welcome = await (adopted ? this.#signaling.ready() : this.#signaling.connect());
+      this.#applyIceServers(welcome.iceServers, welcome.iceServersExpireAtMs);
+      const expireAtMs = welcome.iceServersExpireAtMs;
+      if (adopted && expireAtMs !== undefined && expireAtMs - Date.now() < ICE_MIN_LIFE_AT_JOIN_MS) await this.#refreshIceServers();
       const joined = await this.#joinRoom();
       this.#joined = true;
-      this.#applyMembers(joined, { resumed: false });
+      // We are the newcomer: we make the first offer to everyone here. They build their side on `peer-joined`
+      // (sent before our `joined`) and wait for it, which spares a round trip per member.
+      this.#applyMembers(joined, { resumed: false, initiate: true });
       this.#signaling.sendMedia(this.mediaState);
       return joined;
     } catch (error) {
@@ -217,15 +228,16 @@ export class Call extends Emitter {
   /**
    * Brings the mesh in line with a member list (from `joined`, or from a resumed `welcome`).
    * @param {P.JoinedPayload} room
-   * @param {{resumed: boolean}} how after a resume, members missing from the list get their grace period
+   * @param {{resumed: boolean, initiate?: boolean}} how after a resume, members missing from the list get
+   *   their grace period; `initiate`: the list is our `joined`, so the links we build make the first offer
    */
-  #applyMembers(room, { resumed }) {
+  #applyMembers(room, { resumed, initiate }) {
     const present = new Set(room.members.map((m) => m.peerId));
     for (const member of room.members) {
       this.#clearTimer(this.#missingTimers, member.peerId);
       this.#upsertMember(member);
       if (member.away) this.#checkAway(member.peerId);
-      else this.#ensureLink(member);
+      else this.#ensureLink(member, initiate);
     }
     if (!resumed) return;
     const grace = this.#signaling.welcome?.resumeGraceMs ?? 30_000;
@@ -246,7 +258,8 @@ export class Call extends Emitter {
         this.#clearTimer(this.#missingTimers, message.member.peerId);
         this.#clearTimer(this.#awayTimers, message.member.peerId);
         this.#upsertMember(message.member);
-        this.#ensureLink(message.member);
+        // The newcomer makes the first offer (see join()).
+        this.#ensureLink(message.member, false);
         break;
       case 'peer-left':
         this.#removeMember(message.peerId, message.reason);
@@ -263,13 +276,13 @@ export class Call extends Emitter {
         break;
       }
       case 'sdp':
-        this.#linkForIncoming(message.from)?.receiveDescription(message.description);
+        this.#linkForIncoming(message.from, message.description.type === 'offer')?.receiveDescription(message.description);
         break;
       case 'candidate':
         this.#links.get(message.from)?.receiveCandidate(message.candidate);
         break;
       case 'restart-request':
-        this.#linkForIncoming(message.from)?.receiveRestartRequest();
+        this.#linkForIncoming(message.from, false)?.receiveRestartRequest();
         break;
       case 'ice-servers':
         this.#applyIceServers(message.iceServers, message.expireAtMs);
@@ -296,7 +309,7 @@ export class Call extends Emitter {
       // Resumed but not in the room any more (e.g. the server restarted and the room filled): join again.
       // Others keep their live connections to us: a peer-joined for a connected peer changes nothing.
       const joined = await this.#joinRoom();
-      this.#applyMembers(joined, { resumed: welcome.resumed });
+      this.#applyMembers(joined, { resumed: welcome.resumed, initiate: true });
       this.#sendMediaState();
     } catch (error) {
       const reason = error instanceof Error && 'id' in error ? String(error.id) : 'rejoin-failed';
@@ -355,23 +368,34 @@ export class Call extends Emitter {
 
   // ---- links ----
 
-  /** Keeps a live link; builds one if there is none or it is dead. @param {P.Member} member */
-  #ensureLink(member) {
+  /**
+   * Keeps a live link; builds one if there is none or it is dead.
+   * @param {P.Member} member
+   * @param {boolean} [initiator] whether a new link makes the first offer (default: if we are impolite)
+   */
+  #ensureLink(member, initiator) {
     const link = this.#links.get(member.peerId);
     if (link && link.state !== 'closed' && link.state !== 'failed') return link;
-    return this.#createLink(member);
+    return this.#createLink(member, initiator);
   }
 
-  /** A message from a member we have no link to (we dropped it while it was away): rebuild. @param {string} peerId */
-  #linkForIncoming(peerId) {
+  /**
+   * A message from a member we have no link to (we dropped it while it was away): rebuild.
+   * @param {string} peerId
+   * @param {boolean} withOffer the message is an offer: the new link answers it rather than make its own
+   */
+  #linkForIncoming(peerId, withOffer) {
     const link = this.#links.get(peerId);
     if (link) return link;
     const member = this.#members.get(peerId);
-    return member ? this.#createLink(member) : undefined;
+    return member ? this.#createLink(member, withOffer ? false : undefined) : undefined;
   }
 
-  /** @param {P.Member} member */
-  #createLink(member) {
+  /**
+   * @param {P.Member} member
+   * @param {boolean} [initiator] see PeerLink's option
+   */
+  #createLink(member, initiator) {
     const { peerId } = member;
     this.#dropLink(peerId);
     /** @type {import('./peer.js').LinkOptions} */
@@ -384,6 +408,7 @@ export class Call extends Emitter {
       beforeIceRestart: () => (performance.now() - this.#iceServersAppliedAt < ICE_FRESH_MS ? Promise.resolve() : this.#refreshIceServers()),
     };
     if (this.#options.iceTransportPolicy) options.iceTransportPolicy = this.#options.iceTransportPolicy;
+    if (initiator !== undefined) options.initiator = initiator;
     const link = new PeerLink(options);
     this.#quality.set(link, new LinkQuality(link));
     const current = () => this.#links.get(peerId) === link;
@@ -403,7 +428,7 @@ export class Call extends Emitter {
     });
     link.on('replaced', (description) => {
       if (!current()) return;
-      const fresh = this.#createLink(this.#members.get(peerId) ?? member);
+      const fresh = this.#createLink(this.#members.get(peerId) ?? member, description ? false : undefined);
       if (description) fresh.receiveDescription(description);
     });
     this.#links.set(peerId, link);

@@ -32,6 +32,9 @@ import { Emitter } from './emitter.js';
  * @typedef {object} LinkOptions
  * @property {string} peerId the remote peer
  * @property {boolean} polite whether this side yields when both offer at once (from the server's `Member.polite`)
+ * @property {boolean} [initiator] whether this side makes the first offer; the other side waits for it, so a
+ *   new pair never collides. Default: the impolite side. The Call makes the newcomer the initiator towards
+ *   the members it finds in the room (they learn of it later, from `peer-joined`, and build their side then)
  * @property {RTCIceServer[]} iceServers
  * @property {LinkSignaling} signaling
  * @property {MediaStream} localStream tracks to send (may be empty: receive-only)
@@ -71,8 +74,8 @@ let nextConnectionId = 1;
 /**
  * One RTCPeerConnection to one remote peer, negotiated with the W3C "perfect negotiation" pattern:
  * either side may offer at any time; on a collision the polite side rolls back and the impolite side
- * ignores the other's offer. The first offer is always the impolite side's (it always offers audio, video
- * and data), so a new pair never collides. The impolite side restarts ICE; the polite side asks it to.
+ * ignores the other's offer. The first offer is always the initiator's (it always offers audio, video and
+ * data), so a new pair never collides. The impolite side restarts ICE; the polite side asks it to.
  * @extends {Emitter<LinkEvents>}
  */
 export class PeerLink extends Emitter {
@@ -80,13 +83,14 @@ export class PeerLink extends Emitter {
   connectionId = nextConnectionId++;
   /** @readonly */ peerId;
   /** @readonly */ polite;
+  /** Whether this side makes the first offer. @readonly */ initiator;
   /** @readonly @type {RTCPeerConnection} */ pc;
   /** Tracks received from the peer, one stream per link. @readonly */
   remoteStream = new MediaStream();
   /**
-   * A negotiated data channel (id 0) that every link carries, for app messages. The impolite side opens it
-   * at once, so that its first offer exists even with nothing to send; the polite side, which never makes
-   * the first offer, opens it once the first exchange is done (opening it earlier would make it offer).
+   * A negotiated data channel (id 0) that every link carries, for app messages. The initiator opens it at
+   * once, so that its first offer exists even with nothing to send; the other side opens it once the first
+   * exchange is done (opening it earlier would make it offer).
    * @type {RTCDataChannel | null}
    */
   channel = null;
@@ -116,14 +120,16 @@ export class PeerLink extends Emitter {
   #recoveryTimer;
   /** @type {LinkState} */
   #lastState = 'new';
-  /** Whether a first offer/answer exchange has completed. */
-  #negotiated = false;
+  /** The side that is not the initiator makes no offer until the first exchange (or its own ICE restart). */
+  #awaitingFirstOffer;
 
   /** @param {LinkOptions} options */
   constructor(options) {
     super();
     this.peerId = options.peerId;
     this.polite = options.polite;
+    this.initiator = options.initiator ?? !options.polite;
+    this.#awaitingFirstOffer = !this.initiator;
     this.#signaling = options.signaling;
     this.#beforeIceRestart = options.beforeIceRestart ?? (() => Promise.resolve());
     const Connection = options.RTCPeerConnection ?? RTCPeerConnection;
@@ -131,13 +137,13 @@ export class PeerLink extends Emitter {
     const configuration = { iceServers: options.iceServers };
     if (options.iceTransportPolicy) configuration.iceTransportPolicy = options.iceTransportPolicy;
     this.pc = new Connection(configuration);
-    if (!this.polite) this.#openChannel();
+    if (this.initiator) this.#openChannel();
 
     this.pc.onnegotiationneeded = () => {
-      // The impolite side makes the first offer. Were the polite side to offer too, it would roll its offer
-      // back, and Chromium 156 then sometimes gathers no ICE candidates for its answer, or (when that offer
-      // held only a data section) renegotiates forever.
-      if (this.polite && !this.#negotiated) return;
+      // Only the initiator makes the first offer. Were the other side to offer too, one of them would roll its
+      // offer back, and Chromium 156 then sometimes gathers no ICE candidates for its answer, or (when that
+      // offer held only a data section) renegotiates forever.
+      if (this.#awaitingFirstOffer) return;
       this.#offer();
     };
     this.pc.onicecandidate = ({ candidate }) => {
@@ -150,6 +156,10 @@ export class PeerLink extends Emitter {
 
     this.#attachLocalStream(options.localStream);
     this.#scheduleRecovery(CONNECT_TIMEOUT_MS);
+    // Offer now rather than on `negotiationneeded`: that event waits for a task of its own, behind whatever
+    // the page is busy with (rendering the call view) — often tens of milliseconds of call setup. Chromium
+    // then skips the event, since the offer covers everything.
+    if (this.initiator) this.#offer();
   }
 
   /** @returns {LinkState} */
@@ -376,10 +386,10 @@ export class PeerLink extends Emitter {
   #signalingStateChanged() {
     if (this.pc.signalingState !== 'stable' || !this.pc.remoteDescription) return;
     if (!this.channel && this.pc.remoteDescription.sdp.includes('m=application')) this.#openChannel();
-    if (this.#negotiated) return;
-    this.#negotiated = true;
-    // The polite side skipped its negotiationneeded until now; offer if the answer left anything out.
-    if (this.polite && this.#hasUnnegotiatedMedia()) this.#offer();
+    if (!this.#awaitingFirstOffer) return;
+    this.#awaitingFirstOffer = false;
+    // This side skipped its negotiationneeded until now; offer if the answer left anything out.
+    if (this.#hasUnnegotiatedMedia()) this.#offer();
   }
 
   /** A transceiver never negotiated, or one with a track to send that the last exchange left receive-only. */
@@ -401,8 +411,8 @@ export class PeerLink extends Emitter {
     for (const kind of /** @type {const} */ (['audio', 'video'])) {
       const track = stream.getTracks().find((t) => t.kind === kind);
       if (track) this.pc.addTrack(track, stream);
-      // Only the impolite side adds receive-only transceivers, so the two sides never both create one.
-      else if (!this.polite) this.pc.addTransceiver(kind, { direction: 'recvonly' });
+      // Only the initiator adds receive-only transceivers, so the two sides never both create one.
+      else if (this.initiator) this.pc.addTransceiver(kind, { direction: 'recvonly' });
     }
   }
 
@@ -479,6 +489,8 @@ export class PeerLink extends Emitter {
 
   #restartIce() {
     if (this.pc.signalingState === 'closed') return;
+    // No first offer came (lost, or the peer's side is gone): the restart's offer starts the pair instead.
+    this.#awaitingFirstOffer = false;
     this.iceRestarts++;
     this.#lastRestartAt = performance.now();
     this.pc.restartIce();

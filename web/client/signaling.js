@@ -86,6 +86,8 @@ export class SignalingClient extends Emitter {
   #reconnectTimer;
   /** @type {{resolve: (w: P.WelcomeMessage) => void, reject: (e: SignalingError) => void} | null} */
   #firstWelcome = null;
+  /** @type {Promise<P.WelcomeMessage> | null} what connect() returned */
+  #connecting = null;
 
   /** @param {SignalingOptions} options */
   constructor(options) {
@@ -115,10 +117,24 @@ export class SignalingClient extends Emitter {
     if (this.#options.byeOnPageHide) globalThis.addEventListener?.('pagehide', this.#onPageHide);
     globalThis.addEventListener?.('online', this.#onOnline);
     this.#setState('connecting');
-    return new Promise((resolve, reject) => {
+    this.#connecting = new Promise((resolve, reject) => {
       this.#firstWelcome = { resolve, reject };
       this.#openSocket();
     });
+    return this.#connecting;
+  }
+
+  /**
+   * The session as it is now, for a caller that takes over a client someone else connected (a lobby opens
+   * the session early, the Call joins on it): resolves with the latest `welcome` when open, waits for the
+   * first one while connecting, and rejects with `not-connected` otherwise (idle, reconnecting or closed),
+   * rather than wait for a reconnect of unknown length.
+   * @returns {Promise<P.WelcomeMessage>}
+   */
+  ready() {
+    if (this.#state === 'open' && this.#welcome) return Promise.resolve(this.#welcome);
+    if (this.#state === 'connecting' && this.#connecting) return this.#connecting;
+    return Promise.reject(new SignalingError('not-connected', `the signaling session is ${this.#state}`));
   }
 
   /**

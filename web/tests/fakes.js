@@ -55,10 +55,13 @@ export class FakeSocket {
   }
 }
 
-/** An RTCPeerConnection double: no negotiation happens; the test sets the states and the selected pair. */
+/** An RTCPeerConnection double: offers and answers are placeholders; the test sets the states and the selected pair. */
 export class FakePeerConnection {
   /** @type {FakePeerConnection[]} */
   static all = [];
+  static #sessions = 0;
+  /** The SDP session id of this connection's descriptions (a PeerLink tells connections apart by it). */
+  sessionId = String(++FakePeerConnection.#sessions);
   connectionState = 'new';
   iceConnectionState = 'new';
   signalingState = 'stable';
@@ -91,7 +94,31 @@ export class FakePeerConnection {
   addTransceiver() { return {}; }
   addTrack() { return {}; }
   getTransceivers() { return []; }
-  restartIce() { this.restarts++; }
+  restartIce() {
+    this.restarts++;
+    this.onnegotiationneeded?.();
+  }
+
+  /** Without a description: an offer in `stable`, an answer after a remote offer (as browsers do). @param {any} [description] */
+  async setLocalDescription(description) {
+    const type = description?.type ?? (this.signalingState === 'have-remote-offer' ? 'answer' : 'offer');
+    this.localDescription = { type, sdp: `v=0\r\no=- ${this.sessionId} 1 IN IP4 127.0.0.1\r\n` };
+    this.#setSignalingState(type === 'offer' ? 'have-local-offer' : 'stable');
+  }
+
+  /** @param {any} description */
+  async setRemoteDescription(description) {
+    this.remoteDescription = description;
+    this.#setSignalingState(description.type === 'offer' ? 'have-remote-offer' : 'stable');
+  }
+
+  async addIceCandidate() {}
+
+  /** @param {string} state */
+  #setSignalingState(state) {
+    this.signalingState = state;
+    this.onsignalingstatechange?.();
+  }
   close() {
     this.connectionState = 'closed';
     this.signalingState = 'closed';

@@ -225,3 +225,21 @@ test('events of a socket that was replaced are ignored', async () => {
   assert.equal(client.state, 'open');
   assert.deepEqual(messages, []);
 });
+
+test('ready(): the welcome when open, the first one while connecting, not-connected otherwise', async () => {
+  const idle = new SignalingClient({ url: 'ws://test/ws', WebSocket: /** @type {any} */ (FakeSocket) });
+  await assert.rejects(idle.ready(), { id: 'not-connected' });
+
+  const connecting = idle.connect();
+  const early = idle.ready();
+  latest().open();
+  latest().deliver(welcome());
+  assert.equal(await early, await connecting, 'a caller taking over a connecting client gets the same first welcome');
+  assert.equal((await idle.ready()).peerId, 'peer-1');
+
+  // While the socket is being replaced, ready() does not wait for a reconnect of unknown length.
+  latest().drop(1006);
+  await assert.rejects(idle.ready(), { id: 'not-connected' });
+  idle.close();
+  await assert.rejects(idle.ready(), { id: 'not-connected' });
+});

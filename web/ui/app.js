@@ -1,5 +1,5 @@
 // Parley's app: the lobby, the call screen, and the test hooks on window.parley (see ui/README.md).
-import { Call, getLocalMedia, iceOptionsFromQuery } from '../client/index.js';
+import { Call, SignalingClient, getLocalMedia, iceOptionsFromQuery } from '../client/index.js';
 import { CallView } from './call-view.js';
 import { ConnectivityPanel } from './connectivity.js';
 import { byId } from './dom.js';
@@ -9,6 +9,7 @@ import { LobbyMedia } from './lobby.js';
 /** @import {MessageKey} from './i18n.js' */
 
 const NAME_KEY = 'parley.name';
+const CLIENT = 'parley-web';
 
 /** @typedef {'full' | 'audio-only' | 'receive-only'} JoinMode */
 
@@ -24,6 +25,12 @@ const media = new LobbyMedia();
 const view = new CallView();
 /** @type {Call | null} */
 let call = null;
+/**
+ * The signaling session, opened while the user is still in the lobby (looking at the preview, typing a name)
+ * so that Join only has to send `join`. It belongs to no room until then, so nobody sees it.
+ * @type {SignalingClient | null}
+ */
+let lobbySession = null;
 // Troubleshooting from the address bar (see ui/README.md): ?policy=relay forces TURN, ?turn=tcp keeps only
 // TURN over TCP (udp, tcp, tls; several with commas).
 const iceOptions = iceOptionsFromQuery(location.search);
@@ -42,12 +49,14 @@ byId('join-audio-only').addEventListener('click', () => join('audio-only'));
 byId('join-receive-only').addEventListener('click', () => join('receive-only'));
 
 media.acquire();
+openLobbySession();
 
 /** @param {JoinMode} mode */
 async function join(mode) {
   if (call) return;
   notice.hidden = true;
   setJoining(true);
+  const signaling = takeLobbySession();
 
   /** @type {MessageKey | undefined} */
   let note;
@@ -69,7 +78,10 @@ async function join(mode) {
   const name = nameInput.value.trim();
   const room = roomInput.value.trim();
   const password = passwordInput.value;
-  const current = new Call({ url: signalingUrl(), room, name, password, localStream, client: 'parley-web', ...iceOptions });
+  /** @type {import('../client/index.js').CallOptions} */
+  const options = { url: signalingUrl(), room, name, password, localStream, client: CLIENT, ...iceOptions };
+  if (signaling) options.signaling = signaling;
+  const current = new Call(options);
   call = current;
   view.attach(current);
   current.on('closed', ({ reason }) => ended(current, reason));
@@ -82,6 +94,7 @@ async function join(mode) {
     showNotice(error instanceof Error && 'id' in error ? String(error.id) : 'unknown');
     setJoining(false);
     media.acquire();
+    openLobbySession();
     return;
   }
 
@@ -107,6 +120,26 @@ function ended(ended, reason) {
   lobby.hidden = false;
   if (reason !== 'hangup') showNotice(reason);
   media.acquire();
+  // A page being hidden for good needs no new session.
+  if (reason !== 'pagehide') openLobbySession();
+}
+
+function openLobbySession() {
+  lobbySession = new SignalingClient({ url: signalingUrl(), client: CLIENT });
+  // A failure shows when Join is clicked: the Call then connects by itself and reports what went wrong.
+  lobbySession.connect().catch(() => {});
+}
+
+/**
+ * The lobby's session for the Call to join on, if it is up or on its way up. One that is reconnecting (or
+ * failed) is closed instead: the Call's own connection attempt says at once whether the server is reachable.
+ */
+function takeLobbySession() {
+  const session = lobbySession;
+  lobbySession = null;
+  if (session?.state === 'open' || session?.state === 'connecting') return session;
+  session?.close('not-used');
+  return null;
 }
 
 /** @param {string} id a signaling error id (or a local one) */
@@ -161,6 +194,8 @@ function installTestHooks() {
       const state = call?.signalingState ?? 'closed';
       return state === 'idle' ? 'connecting' : state;
     },
+    lobbySignalingState: () => lobbySession?.state ?? 'closed',
+    lobbyPeerId: () => lobbySession?.peerId ?? null,
     stats: async () => JSON.stringify(call ? await call.stats() : []),
     renegotiateAll: () => {
       for (const link of call?.links.values() ?? []) link.forceRestartIce();

@@ -14,6 +14,7 @@ internal sealed class CallPage : IAsyncDisposable
     private readonly Lock _gate = new();
     private readonly List<string> _log = [];
     private readonly List<string> _errors = [];
+    private int _webSockets;
 
     private CallPage(IBrowserContext context, IPage page, string name)
     {
@@ -37,6 +38,7 @@ internal sealed class CallPage : IAsyncDisposable
         // The signaling conversation, for reading a failure; heartbeats are left out.
         page.WebSocket += (_, socket) =>
         {
+            Interlocked.Increment(ref _webSockets);
             socket.FrameSent += (_, frame) => RecordFrame(">>", frame.Text);
             socket.FrameReceived += (_, frame) => RecordFrame("<<", frame.Text);
             socket.Close += (_, _) => Record("websocket closed", isError: false);
@@ -59,6 +61,9 @@ internal sealed class CallPage : IAsyncDisposable
                 return [.. _log];
         }
     }
+
+    /// <summary>How many WebSockets the page has opened so far.</summary>
+    public int WebSocketCount => Volatile.Read(ref _webSockets);
 
     /// <summary>How many console errors and uncaught exceptions the page has had so far.</summary>
     public int ErrorCount
@@ -135,6 +140,15 @@ internal sealed class CallPage : IAsyncDisposable
         await Page.Locator("#name").FillAsync(Name);
         if (room is not null)
             await Page.Locator("#room").FillAsync(room);
+    }
+
+    /// <summary>Waits until the lobby's signaling session is open (the app opens it before Join); returns its peer id.</summary>
+    public async Task<string> WaitForLobbySessionAsync()
+    {
+        await Page.WaitForFunctionAsync(
+            "() => window.parley.lobbySignalingState() === 'open'", null, new PageWaitForFunctionOptions { Timeout = 20_000 });
+        return await Page.EvaluateAsync<string?>("() => window.parley.lobbyPeerId()")
+            ?? throw new InvalidOperationException($"{Name}: an open lobby session without a peer id.");
     }
 
     public Task WaitForCallAsync() =>
