@@ -12,7 +12,8 @@ namespace Parley.Turn.Hosting.Linux;
 /// makes it <see cref="Current"/>; on any other thread there is none and sends go straight to the socket.
 /// </summary>
 /// <remarks>
-/// The core's send contract allows this: the span is copied here, and UDP may delay or drop. Each queued datagram
+/// TCP connections written from a loop thread defer their writes to the end of the round too
+/// (<see cref="Defer"/>), so that the frames of several datagrams leave in one write. The core's send contract allows this: the span is copied here, and UDP may delay or drop. Each queued datagram
 /// holds a reference on its socket's handle, so a socket closed meanwhile (by another thread) keeps its descriptor
 /// until the datagram is sent and cannot be reused for another socket under us.
 /// </remarks>
@@ -24,7 +25,11 @@ internal sealed unsafe class UdpSendBatch : IDisposable
     [ThreadStatic]
     private static UdpSendBatch? t_current;
 
+    private const int PoolSize = 16;
+    private static readonly UdpSendBatch?[] s_pool = new UdpSendBatch?[PoolSize];
+
     private readonly Entry[] _entries = new Entry[MaxDatagrams];
+    private readonly List<IDeferredSender> _deferred = [];
     private readonly byte* _data;
     private readonly byte* _names;
     private readonly IoVec* _iov;
@@ -57,6 +62,54 @@ internal sealed unsafe class UdpSendBatch : IDisposable
     public void MakeCurrent() => t_current = this;
 
     /// <summary>
+    /// For a thread that is not a loop's (a TCP connection's) and has several frames to hand to the core at once:
+    /// a batch from a small pool, made current until <see cref="EndBorrowed"/>; null where batches are not used.
+    /// </summary>
+    public static UdpSendBatch? BeginBorrowed()
+    {
+        if (!LinuxInterop.IsSupported || t_current is not null)
+        {
+            return null;
+        }
+
+        UdpSendBatch? batch = null;
+        for (int i = 0; i < PoolSize && batch is null; i++)
+        {
+            batch = Interlocked.Exchange(ref s_pool[i], null);
+        }
+
+        batch ??= new UdpSendBatch();
+        t_current = batch;
+        return batch;
+    }
+
+    /// <summary>Sends what <paramref name="batch"/> holds and gives it back to the pool.</summary>
+    public static void EndBorrowed(UdpSendBatch batch)
+    {
+        try
+        {
+            batch.Flush();
+        }
+        finally
+        {
+            t_current = null;
+            bool pooled = false;
+            for (int i = 0; i < PoolSize && !pooled; i++)
+            {
+                pooled = Interlocked.CompareExchange(ref s_pool[i], batch, null) is null;
+            }
+
+            if (!pooled)
+            {
+                batch.Dispose();
+            }
+        }
+    }
+
+    /// <summary>Calls <paramref name="sender"/>'s <see cref="IDeferredSender.SendDeferred"/> at the end of this round (once per call).</summary>
+    public void Defer(IDeferredSender sender) => _deferred.Add(sender);
+
+    /// <summary>
     /// Queues a copy of <paramref name="data"/> for <paramref name="destination"/> on the socket; false if it is too
     /// large to queue (the caller sends it itself). A socket already closed drops the datagram.
     /// </summary>
@@ -69,7 +122,7 @@ internal sealed unsafe class UdpSendBatch : IDisposable
 
         if (_count == MaxDatagrams || _used + data.Length > DataBytes)
         {
-            Flush();
+            SendDatagrams();
         }
 
         bool added = false;
@@ -98,8 +151,22 @@ internal sealed unsafe class UdpSendBatch : IDisposable
         return true;
     }
 
-    /// <summary>Sends everything queued: one sendmmsg(2) per socket (more if the kernel takes fewer), in queue order.</summary>
+    /// <summary>
+    /// Sends everything queued: one sendmmsg(2) per socket (more if the kernel takes fewer), in queue order; then the
+    /// deferred connections' writes.
+    /// </summary>
     public void Flush()
+    {
+        SendDatagrams();
+        for (int i = 0; i < _deferred.Count; i++)
+        {
+            _deferred[i].SendDeferred();
+        }
+
+        _deferred.Clear();
+    }
+
+    private void SendDatagrams()
     {
         for (int i = 0; i < _count; i++)
         {
@@ -214,7 +281,7 @@ internal sealed unsafe class UdpSendBatch : IDisposable
 
     public void Dispose()
     {
-        Flush();
+        SendDatagrams();
         if (t_current == this)
         {
             t_current = null;
@@ -225,4 +292,11 @@ internal sealed unsafe class UdpSendBatch : IDisposable
         NativeMemory.Free(_iov);
         NativeMemory.Free(_messages);
     }
+}
+
+/// <summary>A connection that collects what a loop thread sends it during a round and writes it at the round's end.</summary>
+internal interface IDeferredSender
+{
+    /// <summary>Writes what was deferred (on the thread that deferred it).</summary>
+    void SendDeferred();
 }
