@@ -5,16 +5,24 @@
 #   dotnet build -c Release bench/Parley.Bench.TurnLoad
 #   unshare --net -- sh -c 'ip link set lo up && bench/Parley.Bench.TurnLoad/run-vs-coturn.sh'
 #
-# With Parley's server too (the exact --Turn:* flags are the TURN server's to define; see start_parley below):
+# With Parley's server too (the flags are in the README, "Performance"):
 #
 #   unshare --net -- sh -c 'ip link set lo up && PARLEY_CMD="dotnet src/Parley.Server/bin/Release/net10.0/Parley.Server.dll --Turn:..." \
 #       bench/Parley.Bench.TurnLoad/run-vs-coturn.sh'
+#
+# With PARLEY_CMD both servers run at once (coturn on COTURN_PORT) and every scenario runs against coturn and then
+# Parley's server back to back, so that both meet the same load from the rest of a shared machine.
 #
 # Environment (all optional):
 #   PARLEY_CMD   command line that starts Parley's server (its TURN port must be TURN_PORT, secret SECRET, realm REALM)
 #   SCENARIOS    "transport allocations rate" triples separated by commas (default below); rate "max" = unthrottled
 #   DURATION     measured seconds per scenario (default 10s); WARMUP (default 1s); SIZE payload bytes (default 1000)
 #   SECRET, REALM, TURN_PORT (default 3478), RELAY_MIN_PORT/RELAY_MAX_PORT (default 50000-51999)
+#   COTURN_PORT  coturn's port when Parley's server runs too (default TURN_PORT + 1; its relay ports follow
+#                RELAY_MAX_PORT: 52000-53999 by default)
+#   WARMUP_SCENARIOS  run against each server before the measured ones, results dropped (default below; "" for
+#                none): the same for both, long enough for .NET's tiered JIT to be done with the relay paths
+#   WARMUP_DURATION   per warm-up scenario (default 10s)
 #   NICE         niceness for both servers and the tool alike (default 0; e.g. -10 on a machine others are loading)
 #   OUT          results directory (default a new /tmp/turnload.XXXXXX)
 set -euo pipefail
@@ -24,6 +32,7 @@ tool_dll=${TOOL_DLL:-$here/bin/Release/net10.0/Parley.Bench.TurnLoad.dll}
 secret=${SECRET:-turnload-secret}
 realm=${REALM:-parley.test}
 turn_port=${TURN_PORT:-3478}
+coturn_port=${COTURN_PORT:-$((turn_port + 1))}
 relay_min=${RELAY_MIN_PORT:-50000}
 relay_max=${RELAY_MAX_PORT:-51999}
 duration=${DURATION:-10s}
@@ -31,6 +40,8 @@ warmup=${WARMUP:-1s}
 size=${SIZE:-1000}
 niceness=${NICE:-0}
 scenarios=${SCENARIOS:-"udp 1 50,udp 10 50,udp 50 50,udp 200 50,udp 1 max,udp 10 max,tcp 10 50,tcp 1 max"}
+warmup_scenarios=${WARMUP_SCENARIOS-"udp 10 max,tcp 2 max,udp 50 50"}
+warmup_duration=${WARMUP_DURATION:-10s}
 out=${OUT:-$(mktemp -d /tmp/turnload.XXXXXX)}
 mkdir -p "$out"
 
@@ -65,33 +76,45 @@ stop_server() {
     wait "$pid" 2>/dev/null || true
 }
 
-# Runs every scenario against the server listening on TURN_PORT whose process is $2; results go to $out/$1.jsonl.
-run_scenarios() {
-    local label=$1 pid=$2 transport allocations rate
-    tool probe --server "udp://127.0.0.1:$turn_port" --timeout 10s || die "$label does not answer on udp://127.0.0.1:$turn_port"
-    IFS=',' read -ra list <<<"$scenarios"
+# Runs one scenario ("transport allocations rate") against the server on port $2 whose process is $3; the result is
+# appended to $out/$1.jsonl, or dropped when $5 is "warm-up".
+run_one() {
+    local label=$1 port=$2 pid=$3 scenario=$4 mode=${5:-} transport allocations rate dur
+    local json=()
+    read -r transport allocations rate <<<"$scenario"
+    dur=$duration
+    if [ "$mode" = warm-up ]; then dur=$warmup_duration; else json=(--json-out "$out/$label.jsonl"); fi
+    echo "== $label${mode:+ ($mode)}: $transport, $allocations allocations, rate $rate" >&2
+    # Bounded: the tool stops itself after warm-up + duration + 120 s; timeout is a second fence.
+    timeout 300 nice -n "$niceness" dotnet "$tool_dll" run --server "$transport://127.0.0.1:$port" \
+        --secret "$secret" --realm "$realm" --allocations "$allocations" --rate "$rate" --size "$size" \
+        --duration "$dur" --warmup "$warmup" --server-pid "$pid" --label "$label" "${json[@]}" >"$out/last-run.txt" 2>&1 \
+        || { cat "$out/last-run.txt" >&2; echo "   ($label $scenario: the tool reported errors, see above)" >&2; }
+    grep -aE '^ *(relayed|server) ' "$out/last-run.txt" >&2 || true
+    kill -0 "$pid" 2>/dev/null || die "$label (pid $pid) died during '$scenario'"
+}
+
+# The warm-up scenarios against one server (JIT, pools, caches); results dropped.
+warm_up() {
+    local label=$1 port=$2 pid=$3 list scenario
+    [ -n "$warmup_scenarios" ] || return 0
+    IFS=',' read -ra list <<<"$warmup_scenarios"
     for scenario in "${list[@]}"; do
-        read -r transport allocations rate <<<"$scenario"
-        echo "== $label: $transport, $allocations allocations, rate $rate" >&2
-        # Bounded: the tool stops itself after warm-up + duration + 120 s; timeout is a second fence.
-        timeout 300 nice -n "$niceness" dotnet "$tool_dll" run --server "$transport://127.0.0.1:$turn_port" \
-            --secret "$secret" --realm "$realm" --allocations "$allocations" --rate "$rate" --size "$size" \
-            --duration "$duration" --warmup "$warmup" --server-pid "$pid" --label "$label" \
-            --json-out "$out/$label.jsonl" || echo "   ($label $scenario: the tool reported errors, see above)" >&2
-        kill -0 "$pid" 2>/dev/null || die "$label (pid $pid) died during '$scenario'"
+        run_one "$label" "$port" "$pid" "$scenario" warm-up
     done
 }
 
-# coturn with a generated configuration in its own temp directory (cf. shared/notes/browser-testing.md §6).
-measure_coturn() {
-    local dir="$out/coturn"
+# coturn with a generated configuration in its own temp directory (cf. shared/notes/browser-testing.md §6), on port
+# $1 with relay ports $2-$3. Sets coturn_pid.
+start_coturn() {
+    local port=$1 min=$2 max=$3 dir="$out/coturn"
     mkdir -p "$dir"
     cat >"$dir/turnserver.conf" <<EOF
 listening-ip=127.0.0.1
-listening-port=$turn_port
+listening-port=$port
 relay-ip=127.0.0.1
-min-port=$relay_min
-max-port=$relay_max
+min-port=$min
+max-port=$max
 allow-loopback-peers
 realm=$realm
 fingerprint
@@ -105,49 +128,42 @@ log-file=$dir/turnserver.log
 simple-log
 EOF
     nice -n "$niceness" turnserver -c "$dir/turnserver.conf" >"$dir/stdout.log" 2>&1 &
-    local pid=$!
-    started_pids+=("$pid")
-    run_scenarios coturn "$pid"
-    stop_server "$pid"
+    coturn_pid=$!
+    started_pids+=("$coturn_pid")
+    tool probe --server "udp://127.0.0.1:$port" --timeout 10s || die "coturn does not answer on udp://127.0.0.1:$port"
 }
 
-# ---------------------------------------------------------------------------------------------------------------
-# HOOK: Parley's embedded TURN server. Called with the full command line (PARLEY_CMD), e.g.
-#   dotnet src/Parley.Server/bin/Release/net10.0/Parley.Server.dll --Turn:... (flags defined by the TURN server)
-# It must listen for TURN on 127.0.0.1:$TURN_PORT (UDP and TCP), relay on 127.0.0.1, accept loopback peers and use
-# the same shared secret ($SECRET) and realm ($REALM); `dotnet x.dll` runs the server in that very process, so $!
-# is the PID whose CPU time and RSS are measured. Adjust only this function when the flags are known.
-#
-# DRAFT, unverified, from src/Parley.Turn/TurnOptions.cs as it stood on 2026-11-21 (the TURN engineer has the final
-# word). Settings that differ from coturn's defaults and would skew the comparison are switched off:
-#   PARLEY_CMD="dotnet src/Parley.Server/bin/Release/net10.0/Parley.Server.dll \
-#     --Turn:SharedSecrets:0=turnload-secret --Turn:Realm=parley.test --Turn:ListenAddresses:0=127.0.0.1 \
-#     --Turn:UdpPort=3478 --Turn:TcpPort=3478 --Turn:RelayAddresses:0=127.0.0.1 \
-#     --Turn:MinRelayPort=50000 --Turn:MaxRelayPort=51999 --Turn:AllowedPeerRanges:0=127.0.0.0/8 \
-#     --Turn:MaxBandwidthBytesPerSecond=0 --Turn:MaxAllocations=10000 --Turn:FailedAuthLimit=100000"
-#   (MaxBandwidthBytesPerSecond defaults to 10 Mbit/s per allocation, which would cap the unthrottled scenarios;
-#   every allocation has its own user id, so MaxAllocationsPerUser does not apply; FailedAuthLimit only matters
-#   if the server counts the 401 challenge of 200 Allocates from 127.0.0.1 as failures.)
-# ---------------------------------------------------------------------------------------------------------------
-measure_parley() {
+# Parley's embedded TURN server: runs PARLEY_CMD as given. It must listen for TURN on 127.0.0.1:$TURN_PORT (UDP and
+# TCP), relay on 127.0.0.1 in RELAY_MIN_PORT-RELAY_MAX_PORT, allow loopback peers and use $SECRET and $REALM; switch
+# off what coturn does not do by default (MaxBandwidthBytesPerSecond=0). `dotnet x.dll` runs the server in that very
+# process, so $! is the PID whose CPU time and RSS are measured. Sets parley_pid.
+start_parley() {
     local dir="$out/parley"
     mkdir -p "$dir"
     # shellcheck disable=SC2086 # the command line is given as one string on purpose
     SECRET="$secret" REALM="$realm" TURN_PORT="$turn_port" nice -n "$niceness" $PARLEY_CMD >"$dir/stdout.log" 2>&1 &
-    local pid=$!
-    started_pids+=("$pid")
-    run_scenarios parley "$pid"
-    stop_server "$pid"
+    parley_pid=$!
+    started_pids+=("$parley_pid")
+    tool probe --server "udp://127.0.0.1:$turn_port" --timeout 20s || die "Parley does not answer on udp://127.0.0.1:$turn_port"
 }
 
 echo "results in $out (load average $(cut -d' ' -f1-3 /proc/loadavg), $(nproc) cores)" >&2
-measure_coturn
-echo
-echo "## coturn $(turnserver --version 2>/dev/null | head -1)"
-tool report "$out/coturn.jsonl"
-
+IFS=',' read -ra measured <<<"$scenarios"
 if [ -n "${PARLEY_CMD:-}" ]; then
-    measure_parley
+    start_coturn "$coturn_port" $((relay_max + 1)) $((relay_max + 2000))
+    start_parley
+    warm_up coturn "$coturn_port" "$coturn_pid"
+    warm_up parley "$turn_port" "$parley_pid"
+    for scenario in "${measured[@]}"; do
+        run_one coturn "$coturn_port" "$coturn_pid" "$scenario"
+        run_one parley "$turn_port" "$parley_pid" "$scenario"
+    done
+    stop_server "$parley_pid"
+    stop_server "$coturn_pid"
+    echo "load average at the end: $(cut -d' ' -f1-3 /proc/loadavg)" >&2
+    echo
+    echo "## coturn $(turnserver --version 2>/dev/null | head -1)"
+    tool report "$out/coturn.jsonl"
     echo
     echo "## Parley"
     tool report "$out/parley.jsonl"
@@ -155,6 +171,15 @@ if [ -n "${PARLEY_CMD:-}" ]; then
     echo "## Parley / coturn"
     tool compare "$out/coturn.jsonl" "$out/parley.jsonl"
 else
+    start_coturn "$turn_port" "$relay_min" "$relay_max"
+    warm_up coturn "$turn_port" "$coturn_pid"
+    for scenario in "${measured[@]}"; do
+        run_one coturn "$turn_port" "$coturn_pid" "$scenario"
+    done
+    stop_server "$coturn_pid"
     echo
-    echo "(PARLEY_CMD not set: Parley's server was not measured; see measure_parley in $0)"
+    echo "## coturn $(turnserver --version 2>/dev/null | head -1)"
+    tool report "$out/coturn.jsonl"
+    echo
+    echo "(PARLEY_CMD not set: Parley's server was not measured; see start_parley in $0)"
 fi

@@ -28,4 +28,7 @@ internal static partial class Log
 
     [LoggerMessage(2107, LogLevel.Warning, "{Protocol} listener {EndPoint} is at its limit of {Limit} connections; a new one was closed")]
     public static partial void StreamConnectionLimit(ILogger logger, string protocol, string endPoint, int limit);
+
+    [LoggerMessage(2108, LogLevel.Warning, "Handling a datagram from {Remote} failed; it was dropped")]
+    public static partial void DatagramFailed(ILogger logger, Exception exception, string remote);
 }

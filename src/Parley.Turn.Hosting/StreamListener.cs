@@ -6,6 +6,7 @@ using System.Security.Cryptography.X509Certificates;
 using System.Threading.Channels;
 using Microsoft.Extensions.Logging;
 using Parley.Stun;
+using Parley.Turn.Hosting.Linux;
 
 namespace Parley.Turn.Hosting;
 
@@ -186,6 +187,30 @@ internal sealed class StreamListener : IDisposable
     /// </summary>
     private bool DeliverFrames(byte[] buffer, ref int start, ref int end, StreamConnection connection, in TransportAddress remote)
     {
+        if (end == start)
+        {
+            start = end = 0;
+            return true;
+        }
+
+        // Several frames at once (a busy client): what the core sends for them (to relay sockets, and answers on this
+        // connection) goes out together at the end, one sendmmsg(2) per socket.
+        UdpSendBatch? batch = UdpSendBatch.BeginBorrowed();
+        try
+        {
+            return DeliverEachFrame(buffer, ref start, ref end, connection, remote);
+        }
+        finally
+        {
+            if (batch is not null)
+            {
+                UdpSendBatch.EndBorrowed(batch);
+            }
+        }
+    }
+
+    private bool DeliverEachFrame(byte[] buffer, ref int start, ref int end, StreamConnection connection, in TransportAddress remote)
+    {
         while (true)
         {
             ReadResult frame = StreamFramer.TryGetFrame(buffer.AsSpan(start, end - start), out _);
@@ -365,7 +390,7 @@ internal sealed class StreamListener : IDisposable
 
 /// <summary>One TCP/TLS client connection as the core sees it.</summary>
 internal sealed class StreamConnection(TurnTransportProtocol protocol, TransportAddress local, TransportAddress remote, CancellationToken stopping)
-    : ITurnClientTransport, IDisposable
+    : ITurnClientTransport, IDeferredSender, IDisposable
 {
     private const int WriteBatchBytes = 64 * 1024;
 
@@ -384,6 +409,8 @@ internal sealed class StreamConnection(TurnTransportProtocol protocol, Transport
     private readonly Lock _sendGate = new();
     private Socket? _direct;
     private bool _queued;
+    private byte[]? _pending;
+    private int _pendingLength;
 
     /// <summary>
     /// Plain TCP only (TLS needs SslStream): sends try <paramref name="socket"/> directly first; what the kernel does
@@ -404,38 +431,101 @@ internal sealed class StreamConnection(TurnTransportProtocol protocol, Transport
             return;
         }
 
+        UdpSendBatch? batch = UdpSendBatch.Current;
         lock (_sendGate)
         {
-            if (!_queued)
+            // What a loop thread deferred goes first, to keep the stream in order.
+            if (_pendingLength > 0 && (batch is null || _pendingLength + packet.Length > _pending!.Length))
             {
-                int sent;
-                SocketError error;
-                try
-                {
-                    sent = socket.Send(packet, SocketFlags.None, out error);
-                }
-                catch (ObjectDisposedException)
-                {
-                    return;
-                }
-
-                if (error == SocketError.Success && sent == packet.Length)
-                {
-                    return;
-                }
-
-                if (error is not (SocketError.Success or SocketError.WouldBlock))
-                {
-                    return; // the connection is failing: the read loop sees it and closes it
-                }
-
-                // The rest of a partly sent frame must follow it: the queue is empty here, so it has room.
-                packet = packet[Math.Max(sent, 0)..];
-                _queued = true;
+                WritePending(socket);
             }
 
-            Enqueue(packet);
+            if (_queued)
+            {
+                Enqueue(packet);
+                return;
+            }
+
+            // On an event-loop thread (or a TCP thread handing several frames to the core): collect this round's frames
+            // and write them in one send at its end (SendDeferred).
+            if (batch is not null && packet.Length <= WriteBatchBytes)
+            {
+                if (_pending is null)
+                {
+                    _pending = ArrayPool<byte>.Shared.Rent(WriteBatchBytes);
+                    batch.Defer(this);
+                }
+
+                packet.CopyTo(_pending.AsSpan(_pendingLength));
+                _pendingLength += packet.Length;
+                return;
+            }
+
+            WriteNow(socket, packet);
         }
+    }
+
+    /// <summary>The end of a loop thread's round: writes what it deferred.</summary>
+    public void SendDeferred()
+    {
+        lock (_sendGate)
+        {
+            if (_direct is { } socket && _pendingLength > 0)
+            {
+                WritePending(socket);
+            }
+
+            if (_pending is { } pending)
+            {
+                ArrayPool<byte>.Shared.Return(pending);
+                _pending = null;
+            }
+        }
+    }
+
+    // Under _sendGate.
+    private void WritePending(Socket socket)
+    {
+        ReadOnlySpan<byte> pending = _pending.AsSpan(0, _pendingLength);
+        _pendingLength = 0;
+        if (_queued)
+        {
+            Enqueue(pending);
+        }
+        else
+        {
+            WriteNow(socket, pending);
+        }
+    }
+
+    // Under _sendGate with nothing queued: to the kernel now; what it does not take at once (a full send buffer: a slow
+    // client) is queued for the write loop, and later frames queue behind it.
+    private void WriteNow(Socket socket, ReadOnlySpan<byte> data)
+    {
+        int sent;
+        SocketError error;
+        try
+        {
+            sent = socket.Send(data, SocketFlags.None, out error);
+        }
+        catch (ObjectDisposedException)
+        {
+            return;
+        }
+
+        if (error == SocketError.Success && sent == data.Length)
+        {
+            return;
+        }
+
+        if (error is not (SocketError.Success or SocketError.WouldBlock))
+        {
+            return; // the connection is failing: the read loop sees it and closes it
+        }
+
+        // The rest of a partly sent frame must follow it: the queue is empty here, so it has room.
+        _queued = true;
+        Enqueue(data[Math.Max(sent, 0)..]);
     }
 
     private void Enqueue(ReadOnlySpan<byte> packet)

@@ -83,7 +83,8 @@ internal sealed class TurnHostedService(IServiceProvider services, IOptions<Turn
                 IPAddress address = IPAddress.Parse(text);
                 if (turn.UdpPort is int udpPort)
                 {
-                    var listener = new UdpClientTransport(UdpSend.Bind(new IPEndPoint(address, udpPort), UdpSend.ListenerBufferBytes), logger);
+                    var listener = new UdpClientTransport(UdpSend.Bind(new IPEndPoint(address, udpPort), UdpSend.ListenerBufferBytes),
+                        services.GetRequiredService<UdpIo>());
                     _listeners.Add(listener);
                     udp.Add(listener.EndPoint);
                     _loops.Add(listener.Start(_server));
@@ -158,7 +159,9 @@ public static class TurnServiceCollectionExtensions
         services.AddOptions<TurnOptions>().Bind(section).ValidateOnStart();
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<TurnOptions>, TurnOptionsValidator>());
         services.TryAddSingleton(TimeProvider.System);
-        services.TryAddSingleton<IRelaySocketFactory, UdpRelaySocketFactory>();
+        // One UdpIo (epoll loops on Linux) drives the listeners and every relay socket; the container disposes it last.
+        services.TryAddSingleton(sp => UdpIo.Create(sp.GetRequiredService<ILoggerFactory>().CreateLogger<UdpIo>()));
+        services.TryAddSingleton<IRelaySocketFactory>(sp => new UdpRelaySocketFactory(sp.GetRequiredService<UdpIo>()));
         services.TryAddSingleton<TurnServer>();
         services.TryAddSingleton<TurnEndpoints>();
         services.TryAddSingleton<TurnCredentialProvider>();

@@ -6,27 +6,13 @@ using Parley.Stun;
 namespace Parley.Turn.Hosting;
 
 /// <summary>
-/// Helpers shared by the UDP sockets: binding, sends with one reusable <see cref="SocketAddress"/> per thread, and a
-/// dedicated receive thread per socket.
+/// Helpers shared by the UDP sockets: binding, and sends with one reusable <see cref="SocketAddress"/> per thread
+/// (for threads that are not an event loop's: see <see cref="UdpIo"/>).
 /// </summary>
 /// <remarks>
-/// <para>
-/// Why threads and blocking receives rather than <c>ReceiveFromAsync</c>: a thread that waits in the kernel
-/// (recvfrom(2)) and handles each datagram where it arrives costs one wake-up per idle-to-busy transition and one
-/// system call per datagram. The async API costs a wake-up of the socket engine's epoll thread plus a hop to a
-/// thread-pool worker per datagram, and idle workers spin (sched_yield) before they sleep: at 200 allocations × 50
-/// packets/s that spinning was a third of the server's CPU (perf), and the server used two to three times the CPU per
-/// relayed packet it uses now (bench/Parley.Bench.TurnLoad/README.md, "Performance").
-/// </para>
-/// <para>
-/// The cost is one thread per relay socket (one per allocation, two if dual-stack; bounded by
-/// <c>Turn:MaxAllocations</c>), each with a small stack, asleep in the kernel while its allocation is idle.
-/// </para>
-/// <para>
-/// Sends are synchronous and bounded: sockets stay in blocking mode (for the receive) with a 1 ms send timeout
-/// (SO_SNDTIMEO), so a full send buffer delays the sending thread by at most 1 ms and then drops the datagram, as
-/// UDP may. On Linux a datagram leaves the send buffer as soon as the device (or loopback) takes it.
-/// </para>
+/// Sends are synchronous and bounded: sockets stay in blocking mode with a 1 ms send timeout (SO_SNDTIMEO), so a
+/// full send buffer delays the sending thread by at most 1 ms and then drops the datagram, as UDP may. On Linux a
+/// datagram leaves the send buffer as soon as the device (or loopback) takes it.
 /// </remarks>
 internal static class UdpSend
 {
@@ -93,10 +79,75 @@ internal static class UdpSend
 }
 
 /// <summary>
+/// How UDP sockets receive: an epoll loop on Linux (<see cref="Linux.EpollUdpIo"/>), a thread per socket elsewhere
+/// (<see cref="ThreadUdpIo"/>). One instance serves the listeners and every relay socket of a server.
+/// </summary>
+internal abstract class UdpIo : IDisposable
+{
+    /// <summary>
+    /// Epoll loops where the platform has them, else threads; <paramref name="loops"/> overrides the count (tests).
+    /// One loop per core, at most four: the listener sits on one loop, relay sockets are spread over all of them
+    /// (a second loop on two cores lost less at 200 × 50 pps on a loaded machine than one, at about the same CPU per
+    /// packet; each loop is one more thread that other processes must crowd out before datagrams queue up).
+    /// </summary>
+    public static UdpIo Create(ILogger logger, bool preferThreads = false, int? loops = null) =>
+        !preferThreads && Linux.LinuxInterop.IsSupported
+            ? new Linux.EpollUdpIo(loops ?? Math.Clamp(Environment.ProcessorCount, 1, 4), logger)
+            : new ThreadUdpIo(logger);
+
+    /// <summary>Takes charge of a bound socket; <see cref="UdpChannel.Start"/> begins receiving.</summary>
+    public abstract UdpChannel Open(Socket socket);
+
+    /// <summary>Stops the loops (if any); sockets still open are closed.</summary>
+    public abstract void Dispose();
+}
+
+/// <summary>A bound UDP socket as the listener and relay sockets see it, however it is driven.</summary>
+internal abstract class UdpChannel(Socket socket) : IDisposable
+{
+    public Socket Socket => socket;
+
+    /// <summary>Completes when the socket no longer receives and is closed (after <see cref="Dispose"/>).</summary>
+    public abstract Task Stopped { get; }
+
+    /// <summary>Starts receiving; <paramref name="onPacket"/> gets each datagram (the span only during the call).</summary>
+    public abstract void Start(UdpSend.PacketHandler onPacket, string name);
+
+    /// <summary>Sends one datagram, or drops it if it cannot go now.</summary>
+    public abstract void SendTo(ReadOnlySpan<byte> data, in TransportAddress destination);
+
+    /// <summary>Stops receiving and closes the socket, without waiting for either.</summary>
+    public abstract void Dispose();
+}
+
+/// <summary>
+/// The portable way: a dedicated receive thread per socket (<see cref="UdpReceiver"/>), for platforms without the
+/// epoll loop.
+/// </summary>
+/// <remarks>
+/// Threads and blocking receives rather than <c>ReceiveFromAsync</c>: a thread that waits in the kernel
+/// (recvfrom(2)) and handles each datagram where it arrives costs one wake-up per idle-to-busy transition and one
+/// system call per datagram. The async API costs a wake-up of the socket engine's epoll thread plus a hop to a
+/// thread-pool worker per datagram, and idle workers spin (sched_yield) before they sleep: at 200 allocations × 50
+/// packets/s that spinning was a third of the server's CPU (perf), and the server used two to three times the CPU per
+/// relayed packet. The cost is one thread per relay socket (bounded by <c>Turn:MaxAllocations</c>), each with a small
+/// stack, asleep in the kernel while its allocation is idle.
+/// </remarks>
+internal sealed class ThreadUdpIo(ILogger logger) : UdpIo
+{
+    public override UdpChannel Open(Socket socket) => new UdpReceiver(socket, logger);
+
+    public override void Dispose()
+    {
+        // Each socket's thread ends when its owner disposes it.
+    }
+}
+
+/// <summary>
 /// A UDP socket with its own receive thread: blocking receives into one pinned buffer with the SocketAddress overload
 /// (no per-packet allocation), each datagram handed to a callback on that thread.
 /// </summary>
-internal sealed class UdpReceiver : IDisposable
+internal sealed class UdpReceiver : UdpChannel
 {
     // The receive loop's frames are small (the core's handlers stackalloc at most a few KiB); 256 KiB is ample and
     // keeps the reserved address space of many relay threads small.
@@ -108,18 +159,19 @@ internal sealed class UdpReceiver : IDisposable
     private volatile bool _closing;
 
     public UdpReceiver(Socket socket, ILogger logger)
+        : base(socket)
     {
         _socket = socket;
         _logger = logger;
     }
 
-    public Socket Socket => _socket;
-
     /// <summary>Completes when the receive thread has ended.</summary>
-    public Task Stopped => _stopped.Task;
+    public override Task Stopped => _stopped.Task;
+
+    public override void SendTo(ReadOnlySpan<byte> data, in TransportAddress destination) => UdpSend.SendTo(_socket, data, destination);
 
     /// <summary>Starts the receive thread; <paramref name="onPacket"/> runs on it, one datagram at a time.</summary>
-    public void Start(UdpSend.PacketHandler onPacket, string threadName)
+    public override void Start(UdpSend.PacketHandler onPacket, string threadName)
     {
         var thread = new Thread(() => Run(onPacket), ReceiveThreadStackBytes)
         {
@@ -143,7 +195,7 @@ internal sealed class UdpReceiver : IDisposable
     /// blocked in the kernel at once (closing alone would not on Linux; .NET then spins until the call returns), and
     /// the close itself runs on the thread pool so that whoever deletes an allocation never waits for it.
     /// </summary>
-    public void Dispose()
+    public override void Dispose()
     {
         if (_closing)
         {
@@ -248,11 +300,11 @@ internal sealed class UdpReceiver : IDisposable
 /// <summary>A UDP listener (STUN/TURN port): one socket, many clients.</summary>
 internal sealed class UdpClientTransport : ITurnClientTransport, IDisposable
 {
-    private readonly UdpReceiver _receiver;
+    private readonly UdpChannel _receiver;
 
-    public UdpClientTransport(Socket socket, ILogger logger)
+    public UdpClientTransport(Socket socket, UdpIo io)
     {
-        _receiver = new UdpReceiver(socket, logger);
+        _receiver = io.Open(socket);
         EndPoint = (IPEndPoint)socket.LocalEndPoint!;
         LocalAddress = TransportAddress.FromIPEndPoint(EndPoint);
     }
@@ -263,9 +315,9 @@ internal sealed class UdpClientTransport : ITurnClientTransport, IDisposable
 
     public IPEndPoint EndPoint { get; }
 
-    public void Send(ReadOnlySpan<byte> packet, in TransportAddress client) => UdpSend.SendTo(_receiver.Socket, packet, client);
+    public void Send(ReadOnlySpan<byte> packet, in TransportAddress client) => _receiver.SendTo(packet, client);
 
-    /// <summary>Starts the receive thread; the task completes when it ends (after <see cref="Dispose"/>).</summary>
+    /// <summary>Starts receiving; the task completes when the socket is closed (after <see cref="Dispose"/>).</summary>
     public Task Start(TurnServer server)
     {
         _receiver.Start((ReadOnlySpan<byte> packet, in TransportAddress from) => server.OnClientPacket(this, from, packet), "TURN UDP listen");
@@ -278,17 +330,17 @@ internal sealed class UdpClientTransport : ITurnClientTransport, IDisposable
 /// <summary>A relay socket: UDP bound on the relay address, in the relay port range.</summary>
 internal sealed class UdpRelaySocket : IRelaySocket
 {
-    private readonly UdpReceiver _receiver;
+    private readonly UdpChannel _receiver;
 
-    public UdpRelaySocket(Socket socket, ILogger logger)
+    public UdpRelaySocket(Socket socket, UdpIo io)
     {
-        _receiver = new UdpReceiver(socket, logger);
+        _receiver = io.Open(socket);
         LocalAddress = TransportAddress.FromIPEndPoint((IPEndPoint)socket.LocalEndPoint!);
     }
 
     public TransportAddress LocalAddress { get; }
 
-    public void SendTo(ReadOnlySpan<byte> data, in TransportAddress peer) => UdpSend.SendTo(_receiver.Socket, data, peer);
+    public void SendTo(ReadOnlySpan<byte> data, in TransportAddress peer) => _receiver.SendTo(data, peer);
 
     public void Start(IRelayReceiver receiver) => _receiver.Start(receiver.OnPeerPacket, "TURN UDP relay");
 
@@ -296,14 +348,27 @@ internal sealed class UdpRelaySocket : IRelaySocket
 }
 
 /// <summary>Binds real UDP relay sockets; a port in use is reported so that the core tries another.</summary>
-public sealed class UdpRelaySocketFactory(ILogger<UdpRelaySocketFactory> logger) : IRelaySocketFactory
+public sealed class UdpRelaySocketFactory : IRelaySocketFactory
 {
+    private readonly UdpIo _io;
+
+    /// <summary>
+    /// Relay sockets with a receive thread each. <c>AddTurnServer</c> instead drives them with the host's listeners
+    /// (an epoll loop on Linux), which it owns and closes with the host.
+    /// </summary>
+    public UdpRelaySocketFactory(ILogger<UdpRelaySocketFactory> logger)
+        : this(new ThreadUdpIo(logger))
+    {
+    }
+
+    internal UdpRelaySocketFactory(UdpIo io) => _io = io;
+
     /// <inheritdoc/>
     public bool TryBind(TransportAddress address, out IRelaySocket? socket)
     {
         try
         {
-            socket = new UdpRelaySocket(UdpSend.Bind(address.ToIPEndPoint(), UdpSend.RelayBufferBytes), logger);
+            socket = new UdpRelaySocket(UdpSend.Bind(address.ToIPEndPoint(), UdpSend.RelayBufferBytes), _io);
             return true;
         }
         catch (SocketException)

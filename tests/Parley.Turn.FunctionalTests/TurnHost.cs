@@ -3,6 +3,7 @@ using System.Security.Cryptography.X509Certificates;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging.Abstractions;
 using Parley.Turn.Hosting;
 using Parley.Turn.Tests;
 
@@ -31,7 +32,13 @@ public sealed class TurnHost : IAsyncDisposable
 
     public TurnServer Server => _host.Services.GetRequiredService<TurnServer>();
 
-    public static async Task<TurnHost> StartAsync(Dictionary<string, string?>? overrides = null, bool tls = false)
+    /// <summary>The host's UDP driver (epoll loops on Linux unless <see cref="StartAsync"/> chose one).</summary>
+    internal UdpIo UdpIo => _host.Services.GetRequiredService<UdpIo>();
+
+    /// <param name="overrides">Turn:* settings over the defaults above.</param>
+    /// <param name="tls">Also listen for TLS with a fresh self-signed certificate.</param>
+    /// <param name="udp">How UDP sockets are driven: <see cref="UdpDriver.Default"/> is what the platform uses.</param>
+    public static async Task<TurnHost> StartAsync(Dictionary<string, string?>? overrides = null, bool tls = false, UdpDriver udp = UdpDriver.Default)
     {
         Dictionary<string, string?> settings = new()
         {
@@ -66,6 +73,12 @@ public sealed class TurnHost : IAsyncDisposable
 
         HostApplicationBuilder builder = Host.CreateEmptyApplicationBuilder(new HostApplicationBuilderSettings());
         builder.Configuration.AddInMemoryCollection(settings);
+        if (udp != UdpDriver.Default)
+        {
+            // Registered before AddTurnServer, which then keeps it (TryAdd).
+            builder.Services.AddSingleton(_ => UdpIo.Create(NullLogger.Instance, preferThreads: udp == UdpDriver.Threads, loops: udp == UdpDriver.TwoLoops ? 2 : 1));
+        }
+
         builder.Services.AddTurnServer(builder.Configuration.GetSection("Turn"));
         IHost host = builder.Build();
         using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(10));
@@ -90,4 +103,20 @@ public sealed class TurnHost : IAsyncDisposable
             Directory.Delete(_certificateDirectory, recursive: true);
         }
     }
+}
+
+/// <summary>How the test host drives its UDP sockets.</summary>
+public enum UdpDriver
+{
+    /// <summary>What the platform uses (epoll loops on Linux).</summary>
+    Default,
+
+    /// <summary>The portable fallback: a receive thread per socket.</summary>
+    Threads,
+
+    /// <summary>One epoll loop (Linux).</summary>
+    OneLoop,
+
+    /// <summary>Two epoll loops, so that listener and relay sockets may sit on different loop threads (Linux).</summary>
+    TwoLoops,
 }
