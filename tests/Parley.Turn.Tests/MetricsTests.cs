@@ -38,6 +38,41 @@ public sealed class MetricsTests
         Assert.Equal(1, recorder.Observe("parley.turn.allocations.created"));
     }
 
+    /// <summary>With metrics collected (a listener attached), relaying still allocates nothing and the counts are exact.</summary>
+    [Fact]
+    public void Counting_keeps_the_relay_path_allocation_free_while_a_listener_is_attached()
+    {
+        using var turn = new Harness(o => o.MaxBandwidthBytesPerSecond = 0);
+        using var recorder = new MetricRecorder();
+        _ = new TurnMetrics(recorder, turn.Server);
+        (ClientCredentials credentials, FakeRelaySocket relay) = turn.Allocated(s_client);
+        turn.Request(s_client, credentials, c => TurnMessages.ChannelBind(c, 0x4000, Harness.PublicPeer));
+        relay.CountOnly = true;
+        turn.Udp.CountOnly = true;
+        byte[] channelData = TurnMessages.ChannelDataMessage(0x4000, new byte[1200]);
+        byte[] fromPeer = new byte[1000];
+
+        void Relay(int count)
+        {
+            for (int i = 0; i < count; i++)
+            {
+                turn.Server.OnClientPacket(turn.Udp, s_client, channelData);
+                relay.Receive(Harness.PublicPeer, fromPeer);
+            }
+        }
+
+        Relay(1000);
+        recorder.Observe("parley.turn.relayed");
+        long before = GC.GetAllocatedBytesForCurrentThread();
+        Relay(10_000);
+        long allocated = GC.GetAllocatedBytesForCurrentThread() - before;
+
+        Assert.Equal(0, allocated);
+        Assert.Equal(11_000, recorder.Observe("parley.turn.relayed.packets", "direction=to_peer"));
+        Assert.Equal(11_000 * 1200, recorder.Observe("parley.turn.relayed", "direction=to_peer"));
+        Assert.Equal(11_000 * 1000, recorder.Observe("parley.turn.relayed", "direction=to_client"));
+    }
+
     [Fact]
     public void Authentication_failures_are_counted_by_reason_but_the_first_challenge_is_not()
     {
