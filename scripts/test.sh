@@ -26,6 +26,8 @@ if [ ! -d web/node_modules/typescript ]; then npm ci --prefix web --no-audit --n
 (cd web && npx --no-install tsc -p tsconfig.json && npm test --silent)
 
 echo "==> restoring and building"
+# Parley.Server always restores linux-x64 too (RuntimeIdentifiers), so the test of the published single-file
+# executable can publish inside the namespace with --no-restore.
 dotnet restore Parley.slnx
 dotnet build Parley.slnx --no-restore -warnaserror
 
