@@ -62,6 +62,10 @@ public sealed class HttpsTests
         Assert.Equal(HttpStatusCode.TemporaryRedirect, redirect.StatusCode);
         Assert.Equal(new Uri(host.Https!, "/r/family?policy=relay"), redirect.Headers.Location);
 
+        // Health probes and metric scrapers on plain HTTP are answered, not redirected.
+        foreach (var probe in new[] { "/healthz", "/readyz", "/metrics" })
+            Assert.Equal(HttpStatusCode.OK, (await http.GetAsync(new Uri(host.Http!, probe))).StatusCode);
+
         // HSTS is left out for localhost names by design; a real name gets it.
         using var request = new HttpRequestMessage(HttpMethod.Get, new Uri(host.Https!, "/"));
         request.Headers.Host = "parley.example.org";

@@ -90,6 +90,10 @@ public static class HttpsSetup
         }
     }
 
+    private static bool IsOperationalEndpoint(PathString path) =>
+        path.Equals("/healthz", StringComparison.Ordinal) || path.Equals("/readyz", StringComparison.Ordinal)
+        || path.Equals("/metrics", StringComparison.Ordinal);
+
     private static string? NullIfEmpty(string? value) => string.IsNullOrEmpty(value) ? null : value;
 
     /// <summary>HSTS and HTTP→HTTPS redirection, when HTTPS is on. After forwarded headers, so a TLS proxy counts.</summary>
@@ -101,8 +105,9 @@ public static class HttpsSetup
             return;
         if (https.EffectiveHsts)
             app.UseHsts();
+        // Probes and scrapers (/healthz, /readyz, /metrics) often speak plain HTTP on the host itself: answer them.
         if (https.RedirectHttp)
-            app.UseHttpsRedirection();
+            app.UseWhen(context => !IsOperationalEndpoint(context.Request.Path), redirected => redirected.UseHttpsRedirection());
         if (https.Lan)
             app.Lifetime.ApplicationStarted.Register(() => LanBanner.Print(app));
     }
