@@ -98,4 +98,7 @@ internal static partial class HostLog
 {
     [LoggerMessage(3000, LogLevel.Warning, "Could not keep the TURN secret in {Directory}; using one for this run only")]
     public static partial void TurnSecretNotPersisted(ILogger logger, Exception exception, string directory);
+
+    [LoggerMessage(3001, LogLevel.Information, "Parley is running: open {Url} in your browser")]
+    public static partial void Running(ILogger logger, string url);
 }

@@ -90,8 +90,16 @@ public static class ParleyApp
     private static void PrintUrls(WebApplication app)
     {
         var output = app.Services.GetRequiredService<StartupOutput>().Writer;
+        // With JSON logs every console line must be a JSON object, so the URLs go through the logger then.
+        var asLog = string.Equals(app.Configuration["Logging:Format"], "json", StringComparison.OrdinalIgnoreCase);
         foreach (var address in BoundAddresses(app).SelectMany(OpenableUrls).Distinct())
-            output.WriteLine($"Parley is running: open {address}{ProxySetup.PathBase(app.Configuration)}/ in your browser.");
+        {
+            var url = $"{address}{ProxySetup.PathBase(app.Configuration)}/";
+            if (asLog)
+                HostLog.Running(app.Logger, url);
+            else
+                output.WriteLine($"Parley is running: open {url} in your browser.");
+        }
     }
 
     /// <summary>A wildcard binding (0.0.0.0, [::]) is not a URL anyone can open: list this machine's addresses instead.</summary>

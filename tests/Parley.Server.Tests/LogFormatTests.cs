@@ -49,16 +49,19 @@ public sealed class LogFormatTests
         try
         {
             using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(30));
-            JsonElement? logged = null;
-            while (logged is null && await process.StandardOutput.ReadLineAsync(timeout.Token) is { } line)
+            // Every line up to the URL announcement is a JSON object, the announcement included (event 3001).
+            JsonElement? running = null;
+            while (running is null && await process.StandardOutput.ReadLineAsync(timeout.Token) is { } line)
             {
-                if (line.StartsWith('{'))
-                    logged = JsonDocument.Parse(line).RootElement.Clone();
+                var logged = JsonDocument.Parse(line).RootElement.Clone();
+                Assert.True(logged.TryGetProperty("LogLevel", out _), line);
+                Assert.True(logged.TryGetProperty("Category", out _), line);
+                if (logged.GetProperty("EventId").GetInt32() == 3001)
+                    running = logged;
             }
 
-            Assert.NotNull(logged);
-            Assert.True(logged.Value.TryGetProperty("LogLevel", out _));
-            Assert.True(logged.Value.TryGetProperty("Category", out _));
+            Assert.NotNull(running);
+            Assert.StartsWith("http://127.0.0.1:", running.Value.GetProperty("State").GetProperty("Url").GetString(), StringComparison.Ordinal);
         }
         finally
         {
