@@ -40,6 +40,9 @@ internal static partial class Log
     [LoggerMessage(1010, LogLevel.Warning, "Connection {ConnectionId} refused: the server is full")]
     public static partial void ServerFull(ILogger logger, string connectionId);
 
+    [LoggerMessage(1014, LogLevel.Information, "Connection {ConnectionId} refused: the server is draining")]
+    public static partial void ServerDraining(ILogger logger, string connectionId);
+
     [LoggerMessage(1011, LogLevel.Information, "Peer {PeerId} gave a wrong password for room {RoomId}")]
     public static partial void WrongPassword(ILogger logger, string peerId, string roomId);
 

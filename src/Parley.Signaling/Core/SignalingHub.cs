@@ -66,18 +66,21 @@ public sealed partial class SignalingHub : IDisposable
             return (_sessions.Count, _rooms.Count, _connections.Count);
     }
 
-    /// <summary>Attaches a new socket. Null when the server is full (the socket has then been told and closed).</summary>
+    /// <summary>Attaches a new socket. Null when the server is full or draining (the socket has then been told and closed).</summary>
     public SignalingConnection? Connect(ISignalingTransport transport)
     {
         lock (_gate)
         {
             var now = _time.GetTimestamp();
-            if (_shuttingDown || _connections.Count + _sessions.Values.Count(s => s.IsAway) >= _options.MaxSessions)
+            if (_shuttingDown)
             {
-                var refusal = _shuttingDown ? SignalingError.ServerDraining : SignalingError.ServerFull;
-                transport.TrySend(Serialize(Error(refusal, null, null)));
-                _metrics?.ErrorSent(refusal.Id);
-                transport.Close(_shuttingDown ? CloseCodes.GoingAway : CloseCodes.TryAgainLater, _shuttingDown ? "server draining" : "server full");
+                Refuse(transport, SignalingError.ServerDraining, CloseCodes.GoingAway, "server draining");
+                Log.ServerDraining(_logger, transport.Id);
+                return null;
+            }
+            if (_connections.Count + _sessions.Values.Count(s => s.IsAway) >= _options.MaxSessions)
+            {
+                Refuse(transport, SignalingError.ServerFull, CloseCodes.TryAgainLater, "server full");
                 Log.ServerFull(_logger, transport.Id);
                 return null;
             }
@@ -87,6 +90,13 @@ public sealed partial class SignalingHub : IDisposable
             Log.ConnectionOpened(_logger, transport.Id);
             return connection;
         }
+    }
+
+    private void Refuse(ISignalingTransport transport, SignalingError error, int closeCode, string reason)
+    {
+        transport.TrySend(Serialize(Error(error, null, null)));
+        _metrics?.ErrorSent(error.Id);
+        transport.Close(closeCode, reason);
     }
 
     /// <summary>Closes every socket with 1001 so clients reconnect (to this server restarted, or another node) and resume.</summary>
