@@ -132,6 +132,32 @@ public sealed partial class GracefulRestartTests(BrowserFixture fixture, ITestOu
         }
     }
 
+    [Fact]
+    public async Task WhenTheAdminDisconnectsAParticipantItIsToldSoAndTheOthersTileGoes()
+    {
+        await using var parley = await StartParleyAsync("http://127.0.0.1:0");
+        var room = UniqueRoom("kick");
+        var ana = await OpenAsync(new Uri(parley.BaseUri, $"r/{room}"), "Ana");
+        var bo = await OpenAsync(new Uri(parley.BaseUri, $"r/{room}"), "Bo");
+        await ana.JoinAsync();
+        await bo.JoinAsync();
+        var ids = await WaitForFullMeshAsync([ana, bo]);
+
+        using var admin = new HttpClient { BaseAddress = parley.BaseUri, Timeout = TimeSpan.FromSeconds(5) };
+        admin.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", AdminToken);
+        var disconnected = await admin.DeleteAsync(new Uri($"/admin/sessions/{ids[1]}", UriKind.Relative));
+        Assert.Equal(HttpStatusCode.NoContent, disconnected.StatusCode);
+
+        var notice = bo.Page.Locator("#notice");
+        await Assertions.Expect(notice).ToHaveAttributeAsync("data-error-id", "session-closed");
+        await Assertions.Expect(notice).ToHaveTextAsync("The host disconnected you from this call. You can join again.");
+        await Assertions.Expect(bo.Page.Locator("#call")).ToBeHiddenAsync();
+        await Assertions.Expect(ana.Tile(ids[1])).ToHaveCountAsync(0);
+        // Not resumed behind the user's back.
+        await Poll.HoldsForAsync("Bo stays out", bo.SignalingStateAsync, state => state == "closed", TimeSpan.FromSeconds(2));
+        Assert.Empty(await ana.PeerIdsAsync());
+    }
+
     [System.Text.RegularExpressions.GeneratedRegex(@"Draining: .* for (\d+) TURN allocations")]
     private static partial System.Text.RegularExpressions.Regex AllocationsAtDrain();
 
