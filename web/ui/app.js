@@ -50,6 +50,10 @@ byId('join-receive-only').addEventListener('click', () => join('receive-only'));
 
 media.acquire();
 openLobbySession();
+// Back from the back/forward cache: the lobby's session said bye on pagehide.
+addEventListener('pageshow', (event) => {
+  if (event.persisted && !call && (!lobbySession || lobbySession.state === 'closed')) openLobbySession();
+});
 
 /** @param {JoinMode} mode */
 async function join(mode) {
