@@ -194,8 +194,9 @@ internal sealed class StreamListener : IDisposable
         }
 
         // Several frames at once (a busy client): what the core sends for them (to relay sockets, and answers on this
-        // connection) goes out together at the end, one sendmmsg(2) per socket.
-        UdpSendBatch? batch = UdpSendBatch.BeginBorrowed();
+        // connection) goes out together at the end, one sendmmsg(2) per socket. One frame goes as it is.
+        ReadResult first = StreamFramer.TryGetFrame(buffer.AsSpan(start, end - start), out _);
+        UdpSendBatch? batch = first.IsComplete && first.Consumed < end - start ? UdpSendBatch.BeginBorrowed() : null;
         try
         {
             return DeliverEachFrame(buffer, ref start, ref end, connection, remote);
