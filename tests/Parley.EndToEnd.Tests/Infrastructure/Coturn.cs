@@ -98,30 +98,7 @@ internal sealed class Coturn : IAsyncDisposable
         return coturn;
     }
 
-    public async ValueTask DisposeAsync()
-    {
-        try
-        {
-            if (!_process.HasExited)
-            {
-                _process.Kill();
-                await _process.WaitForExitAsync().WaitAsync(TimeSpan.FromSeconds(10));
-            }
-        }
-        catch (InvalidOperationException)
-        {
-            // Already gone.
-        }
-        _process.Dispose();
-        try
-        {
-            Directory.Delete(_directory, recursive: true);
-        }
-        catch (IOException)
-        {
-            // Left for the OS to clean up.
-        }
-    }
+    public ValueTask DisposeAsync() => ChildProcess.StopAsync(_process, _directory);
 
     /// <summary>Sends STUN Binding requests over UDP until one is answered.</summary>
     private async Task WaitUntilAnsweringAsync(TimeSpan timeout)

@@ -118,31 +118,7 @@ internal sealed class Nginx : IAsyncDisposable
         return started;
     }
 
-    public async ValueTask DisposeAsync()
-    {
-        try
-        {
-            if (!_process.HasExited)
-            {
-                // The master process and its worker (a killed master leaves its worker running).
-                _process.Kill(entireProcessTree: true);
-                await _process.WaitForExitAsync().WaitAsync(TimeSpan.FromSeconds(10));
-            }
-        }
-        catch (InvalidOperationException)
-        {
-            // Already gone.
-        }
-        _process.Dispose();
-        try
-        {
-            Directory.Delete(_directory, recursive: true);
-        }
-        catch (IOException)
-        {
-            // Left for the OS to clean up.
-        }
-    }
+    public ValueTask DisposeAsync() => ChildProcess.StopAsync(_process, _directory);
 
     private static string Substitute(string site, string placeholder, string value) =>
         site.Contains(placeholder, StringComparison.Ordinal)
