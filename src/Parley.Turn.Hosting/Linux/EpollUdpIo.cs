@@ -58,6 +58,7 @@ internal sealed class EpollUdpChannel : UdpChannel
 {
     private readonly TaskCompletionSource _stopped = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private readonly Lock _gate = new();
+    private readonly SafeSocketHandle _handle;
     private bool _registered;
     private volatile bool _closing;
 
@@ -65,7 +66,8 @@ internal sealed class EpollUdpChannel : UdpChannel
         : base(socket)
     {
         Loop = loop;
-        Fd = (int)socket.SafeHandle.DangerousGetHandle();
+        _handle = socket.SafeHandle;
+        Fd = (int)_handle.DangerousGetHandle();
     }
 
     public EpollLoop Loop { get; }
@@ -95,7 +97,7 @@ internal sealed class EpollUdpChannel : UdpChannel
     public override void SendTo(ReadOnlySpan<byte> data, in TransportAddress destination)
     {
         // On a loop thread the datagram joins that loop's batch; elsewhere (a TCP connection's thread) it goes now.
-        if (UdpSendBatch.Current is { } batch && batch.TryAdd(Socket.SafeHandle, Fd, data, destination))
+        if (UdpSendBatch.Current is { } batch && batch.TryAdd(_handle, Fd, data, destination))
         {
             return;
         }
