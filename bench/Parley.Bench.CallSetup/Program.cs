@@ -10,7 +10,7 @@ const int Runs = 20;
 var json = new JsonSerializerOptions(JsonSerializerDefaults.Web);
 
 LoopbackOnly.Ensure();
-await using var server = await ParleyServer.StartAsync();
+await using var server = await ParleyServer.StartAsync(args);
 using var playwright = await Playwright.CreateAsync();
 await using var browser = await Chromium.LaunchAsync(playwright);
 Console.WriteLine($"Parley call setup: Join click on the second page -> first remote video frame on it ({Runs} runs, {server.BaseUri}).");
