@@ -71,15 +71,27 @@ public static class ParleyApp
     /// The configuration problems behind a failed start, one line each, or none if <paramref name="e"/> is something
     /// else. Startup validation throws one exception per failing section, aggregated when there are several.
     /// </summary>
-    public static IReadOnlyList<string> ConfigurationProblems(Exception e) => e switch
+    public static IReadOnlyList<string> ConfigurationProblems(Exception e)
+    {
+        // One bad section can fail twice (an option that reads another section's options), so lines are distinct.
+        var causes = e is AggregateException aggregate ? aggregate.Flatten().InnerExceptions : [e];
+        var problems = causes.Select(Problems).ToList();
+        return problems.Any(p => p.Count == 0) ? [] : [.. problems.SelectMany(p => p).Distinct()];
+    }
+
+    private static IReadOnlyList<string> Problems(Exception e) => e switch
     {
         OptionsValidationException validation => [.. validation.Failures],
-        AggregateException aggregate when aggregate.InnerExceptions.All(i => i is OptionsValidationException) =>
-            [.. aggregate.InnerExceptions.SelectMany(i => ((OptionsValidationException)i).Failures)],
         // The binder's own message names the key and the type: "Failed to convert configuration value at 'Https:Port' to type 'System.Int32'."
         InvalidOperationException binding when binding.Message.StartsWith("Failed to convert configuration value", StringComparison.Ordinal) => [binding.Message],
         _ => [],
     };
+
+    /// <summary>
+    /// Runs the startup validation now, so a configuration mistake surfaces as <see cref="ConfigurationProblems"/>
+    /// before the host starts (and logs it as a failure with a stack trace).
+    /// </summary>
+    public static void ValidateConfiguration(WebApplication app) => app.Services.GetService<IStartupValidator>()?.Validate();
 
     private static bool HasConfiguredUrls(ConfigurationManager configuration) =>
         !string.IsNullOrEmpty(configuration["urls"])

@@ -3,6 +3,7 @@ using Parley.Server;
 var app = ParleyApp.Build(args);
 try
 {
+    ParleyApp.ValidateConfiguration(app);
     await app.RunAsync();
 }
 catch (Exception e) when (ParleyApp.ConfigurationProblems(e) is { Count: > 0 } problems)

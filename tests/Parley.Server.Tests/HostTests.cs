@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using System.Net;
 
 namespace Parley.Server.Tests;
@@ -52,5 +53,27 @@ public sealed class HostTests
         Assert.Contains(problems, f => f.Contains("MaxMessageBytes is 5", StringComparison.Ordinal));
         Assert.Contains(problems, f => f.Contains("Turn:SharedSecrets", StringComparison.Ordinal));
         await app.DisposeAsync();
+    }
+
+    /// <summary>What a person sees: the real process prints each problem once, no stack trace, and exits with 2.</summary>
+    [Fact]
+    public async Task The_server_process_with_bad_configuration_prints_each_problem_once_and_exits_2()
+    {
+        var start = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+        foreach (var arg in new[] { typeof(ParleyApp).Assembly.Location, "--urls", "http://127.0.0.1:0", "--Signaling:RoomCapacity=12",
+            "--Proxy:PathBase=parley", "--Turn:UdpPort=0", "--Turn:TcpPort=0" })
+            start.ArgumentList.Add(arg);
+        using var process = Process.Start(start)!;
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(30));
+        var stdout = process.StandardOutput.ReadToEndAsync(timeout.Token);
+        var stderr = await process.StandardError.ReadToEndAsync(timeout.Token);
+        await process.WaitForExitAsync(timeout.Token);
+
+        Assert.Equal(2, process.ExitCode);
+        var problems = stderr.Split('\n').Where(l => l.StartsWith("  - ", StringComparison.Ordinal)).ToList();
+        Assert.Equal(2, problems.Count);
+        Assert.Single(problems, p => p.Contains("Signaling:RoomCapacity is 12", StringComparison.Ordinal));
+        Assert.Single(problems, p => p.Contains("Proxy:PathBase is 'parley'", StringComparison.Ordinal));
+        Assert.DoesNotContain("   at ", stderr + await stdout, StringComparison.Ordinal);
     }
 }
