@@ -5,7 +5,7 @@
 import assert from 'node:assert/strict';
 import { afterEach, beforeEach, mock, test } from 'node:test';
 import { Call } from '../client/call.js';
-import { FakeMediaStream, FakePeerConnection, FakeSocket } from './fakes.js';
+import { FakeSocket, installBrowserFakes, pcOf } from './fakes.js';
 
 const TURN = {
   urls: ['turn:h:3478?transport=udp', 'turn:h:3478?transport=tcp'], username: '1:peer-1', credential: 'old',
@@ -42,15 +42,7 @@ async function joinedCall({ iceServers, expireAtMs, members, options = {} }) {
   return call;
 }
 
-/** @param {Call} call @param {string} peerId */
-const pcOf = (call, peerId) => /** @type {FakePeerConnection} */ (/** @type {unknown} */ (call.links.get(peerId)?.pc));
-
-beforeEach(() => {
-  FakeSocket.all = [];
-  FakePeerConnection.all = [];
-  Object.assign(globalThis, { WebSocket: FakeSocket, RTCPeerConnection: FakePeerConnection, MediaStream: FakeMediaStream });
-  mock.timers.enable({ apis: ['setTimeout', 'setInterval'] });
-});
+beforeEach(installBrowserFakes);
 afterEach(() => mock.timers.reset());
 
 test('credentials are renewed at 80 % of their life; a relayed link then restarts ICE, a direct one does not', async () => {

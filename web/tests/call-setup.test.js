@@ -7,7 +7,7 @@ import { afterEach, beforeEach, mock, test } from 'node:test';
 import { Call } from '../client/call.js';
 import { PeerLink } from '../client/peer.js';
 import { SignalingClient } from '../client/signaling.js';
-import { FakeMediaStream, FakePeerConnection, FakeSocket } from './fakes.js';
+import { FakeMediaStream, FakePeerConnection, FakeSocket, installBrowserFakes, pcOf } from './fakes.js';
 
 /** Lets promise chains (the Call's awaits) run; setImmediate is not mocked. */
 const settle = async () => {
@@ -25,9 +25,6 @@ const welcome = (fields = {}) => ({
 
 /** We joined later than everyone listed in `joined`, so we are polite towards them. @param {string} peerId @param {boolean} polite */
 const member = (peerId, polite) => ({ peerId, name: peerId, polite, audio: true, video: true, away: false });
-
-/** @param {Call} call @param {string} peerId */
-const pcOf = (call, peerId) => /** @type {FakePeerConnection} */ (/** @type {unknown} */ (call.links.get(peerId)?.pc));
 
 /** The types of the `sdp` messages sent to one peer. @param {string} to */
 const sdpTo = (to) => socket().sentOf('sdp').filter((m) => m.to === to).map((m) => m.description.type);
@@ -48,12 +45,7 @@ async function joinRoom(members, options = {}) {
   return call;
 }
 
-beforeEach(() => {
-  FakeSocket.all = [];
-  FakePeerConnection.all = [];
-  Object.assign(globalThis, { WebSocket: FakeSocket, RTCPeerConnection: FakePeerConnection, MediaStream: FakeMediaStream });
-  mock.timers.enable({ apis: ['setTimeout', 'setInterval'] });
-});
+beforeEach(installBrowserFakes);
 afterEach(() => mock.timers.reset());
 
 test('the newcomer makes the first offer to every member listed in joined, although it is the polite side', async () => {

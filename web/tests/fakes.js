@@ -1,6 +1,7 @@
 // Test doubles shared by the unit tests: a WebSocket the test plays the server on, an RTCPeerConnection that
 // records what the library does to it, and a MediaStream without tracks.
 import assert from 'node:assert/strict';
+import { mock } from 'node:test';
 
 /** A WebSocket double: the test plays the server. */
 export class FakeSocket {
@@ -159,3 +160,21 @@ export class FakeMediaStream {
   /** @param {any} track */
   removeTrack(track) { this.#tracks = this.#tracks.filter((t) => t !== track); }
 }
+
+/**
+ * Before each test of a Call: fresh fakes installed as the browser's WebSocket, RTCPeerConnection and
+ * MediaStream, and mocked timers (reset them after each test with `mock.timers.reset()`).
+ */
+export function installBrowserFakes() {
+  FakeSocket.all = [];
+  FakePeerConnection.all = [];
+  Object.assign(globalThis, { WebSocket: FakeSocket, RTCPeerConnection: FakePeerConnection, MediaStream: FakeMediaStream });
+  mock.timers.enable({ apis: ['setTimeout', 'setInterval'] });
+}
+
+/**
+ * The fake peer connection behind a call's link to `peerId`.
+ * @param {{ links: Map<string, { pc: RTCPeerConnection }> }} call
+ * @param {string} peerId
+ */
+export const pcOf = (call, peerId) => /** @type {FakePeerConnection} */ (/** @type {unknown} */ (call.links.get(peerId)?.pc));

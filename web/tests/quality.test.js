@@ -6,7 +6,7 @@ import { afterEach, beforeEach, mock, test } from 'node:test';
 import { Call } from '../client/call.js';
 import { Emitter } from '../client/emitter.js';
 import { LinkQuality, buildCallReport, readStats } from '../client/quality.js';
-import { FakeMediaStream, FakePeerConnection, FakeSocket } from './fakes.js';
+import { FakeSocket, installBrowserFakes, pcOf } from './fakes.js';
 
 const settle = async () => {
   for (let i = 0; i < 5; i++) await new Promise((resolve) => setImmediate(resolve));
@@ -127,15 +127,7 @@ async function joinedCall(members) {
   return call;
 }
 
-/** @param {Call} call @param {string} peerId */
-const pcOf = (call, peerId) => /** @type {FakePeerConnection} */ (/** @type {unknown} */ (call.links.get(peerId)?.pc));
-
-beforeEach(() => {
-  FakeSocket.all = [];
-  FakePeerConnection.all = [];
-  Object.assign(globalThis, { WebSocket: FakeSocket, RTCPeerConnection: FakePeerConnection, MediaStream: FakeMediaStream });
-  mock.timers.enable({ apis: ['setTimeout', 'setInterval'] });
-});
+beforeEach(installBrowserFakes);
 afterEach(() => mock.timers.reset());
 
 test('hanging up sends one call report per peer connection, before bye, naming nobody', async () => {
