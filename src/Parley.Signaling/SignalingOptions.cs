@@ -47,6 +47,14 @@ public sealed class SignalingOptions
     /// <summary><see cref="DataDirectory"/>, or the default when it is not set.</summary>
     public string EffectiveDataDirectory => DataDirectory is { Length: > 0 } configured ? configured : PersistentSecret.DefaultDirectory;
 
+    /// <summary>
+    /// Web origins (e.g. <c>https://app.example.org</c>) whose pages may open the signaling WebSocket besides pages
+    /// served from this server's own host name; <c>*</c> allows any. Default none: another site's page cannot use
+    /// this server (a LAN server included) from its visitors' browsers. Clients that send no Origin are not browsers
+    /// and are let in.
+    /// </summary>
+    public List<string> AllowedOrigins { get; set; } = [];
+
     /// <summary>ICE servers handed to browsers in the welcome message.</summary>
     public List<IceServerOptions> IceServers { get; set; } = [];
 

@@ -19,6 +19,12 @@ public sealed class SignalingOptionsValidator : IValidateOptions<SignalingOption
             if (!NameRules.IsValidRoom(room))
                 errors.Add($"{S}:RoomCapacities has the key '{room}', which is not a valid room name.");
         }
+        for (var i = 0; i < options.AllowedOrigins.Count; i++)
+        {
+            var origin = options.AllowedOrigins[i];
+            if (origin != "*" && !SignalingOrigin.IsOrigin(origin))
+                errors.Add($"{S}:AllowedOrigins:{i} is '{origin}'; write an origin such as https://app.example.org (scheme, host and port only), or * for any.");
+        }
         if (options.MaxSessions < 1)
             errors.Add($"{S}:MaxSessions is {options.MaxSessions}; use a positive number such as 10000.");
         if (options.HeartbeatInterval < TimeSpan.FromSeconds(1) || options.HeartbeatInterval > TimeSpan.FromSeconds(55))

@@ -5,6 +5,7 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using Parley.Signaling.Hosting;
+using Parley.Signaling.Protocol;
 
 namespace Parley.Signaling;
 
@@ -15,6 +16,15 @@ public static class SignalingEndpointRouteBuilderExtensions
     {
         return endpoints.Map(pattern, async context =>
         {
+            var options = context.RequestServices.GetRequiredService<IOptions<SignalingOptions>>().Value;
+            if (!SignalingOrigin.IsAllowed(context.Request, options.AllowedOrigins))
+            {
+                // Refused before the upgrade: the page's socket fails, and nothing of the server is spent on it.
+                context.Response.StatusCode = StatusCodes.Status403Forbidden;
+                await context.Response.WriteAsJsonAsync(new OriginRefusal(SignalingError.OriginNotAllowed.Id, SignalingError.OriginNotAllowed.Message),
+                    ProtocolJsonContext.Default.OriginRefusal, cancellationToken: context.RequestAborted);
+                return;
+            }
             if (!context.WebSockets.IsWebSocketRequest)
             {
                 context.Response.StatusCode = StatusCodes.Status426UpgradeRequired;
@@ -23,7 +33,6 @@ public static class SignalingEndpointRouteBuilderExtensions
             }
 
             var hub = context.RequestServices.GetRequiredService<SignalingHub>();
-            var options = context.RequestServices.GetRequiredService<IOptions<SignalingOptions>>().Value;
             var logger = context.RequestServices.GetRequiredService<ILoggerFactory>().CreateLogger("Parley.Signaling.WebSocket");
 
             using var socket = await context.WebSockets.AcceptWebSocketAsync(new WebSocketAcceptContext

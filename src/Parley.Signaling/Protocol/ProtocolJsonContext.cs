@@ -12,6 +12,7 @@ namespace Parley.Signaling.Protocol;
     NumberHandling = JsonNumberHandling.Strict,
     AllowDuplicateProperties = false)]
 [JsonSerializable(typeof(ServerMessage))]
+[JsonSerializable(typeof(OriginRefusal))]
 [JsonSerializable(typeof(HelloMessage))]
 [JsonSerializable(typeof(JoinMessage))]
 [JsonSerializable(typeof(LeaveMessage))]

@@ -162,3 +162,6 @@ public static class LeaveReasons
     public const string Timeout = "timeout";
     public const string Kicked = "kicked";
 }
+
+/// <summary>The HTTP body of a WebSocket handshake refused before the upgrade (<c>origin-not-allowed</c>).</summary>
+public sealed record OriginRefusal(string Error, string Message);

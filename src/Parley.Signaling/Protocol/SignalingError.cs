@@ -23,6 +23,7 @@ public readonly record struct SignalingError(string Id, string Message)
     public static readonly SignalingError NotInRoom = new("not-in-room", "Join a room first.");
     public static readonly SignalingError UnknownPeer = new("unknown-peer", "That peer is not a member of your room.");
     public static readonly SignalingError ServerFull = new("server-full", "The server has too many connections; try again later.");
+    public static readonly SignalingError OriginNotAllowed = new("origin-not-allowed", "Pages from this origin may not use this server's signaling.");
     public static readonly SignalingError ServerDraining = new("server-draining", "The server is shutting down or restarting; reconnect shortly (or to another node).");
     public static readonly SignalingError RoomClosed = new("room-closed", "The host closed this room.");
     public static readonly SignalingError SessionClosed = new("session-closed", "The host disconnected this session.");
