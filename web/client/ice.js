@@ -1,6 +1,8 @@
 // ICE server lists: which transport a TURN URL uses, filtering a list down to some transports, and the
 // connectivity test (a relay-only loopback call inside the page) behind the app's "Test connectivity" panel.
 
+import { selectedCandidates } from './stats.js';
+
 /**
  * The transport between the browser and a TURN server: `udp`, `tcp`, or `tls` (a `turns:` URL).
  * @typedef {'udp' | 'tcp' | 'tls'} TurnTransport
@@ -251,17 +253,5 @@ export async function testStunUrl(url, options = {}) {
 
 /** The relayProtocol of the selected pair's local candidate, from getStats. @param {RTCPeerConnection} pc */
 async function selectedRelayProtocol(pc) {
-  const report = await pc.getStats();
-  for (const stat of /** @type {Iterable<any>} */ (report.values())) {
-    if (stat.type !== 'transport' || !stat.selectedCandidatePairId) continue;
-    const pair = report.get(stat.selectedCandidatePairId);
-    const local = pair ? report.get(pair.localCandidateId) : null;
-    return local?.relayProtocol ?? null;
-  }
-  // No transport stats: the nominated pair that succeeded.
-  for (const stat of /** @type {Iterable<any>} */ (report.values())) {
-    if (stat.type !== 'candidate-pair' || stat.state !== 'succeeded' || !stat.nominated) continue;
-    return report.get(stat.localCandidateId)?.relayProtocol ?? null;
-  }
-  return null;
+  return selectedCandidates(await pc.getStats()).local?.relayProtocol ?? null;
 }

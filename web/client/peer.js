@@ -1,5 +1,6 @@
 import { backoffDelay } from './backoff.js';
 import { Emitter } from './emitter.js';
+import { selectedCandidates } from './stats.js';
 
 /** @import * as P from './protocol.js' */
 
@@ -259,15 +260,11 @@ export class PeerLink extends Emitter {
     const report = await this.pc.getStats();
     let framesDecoded = 0;
     let audioPacketsReceived = 0;
-    /** @type {any} */
-    let selectedPair = null;
     for (const stat of /** @type {Iterable<any>} */ (report.values())) {
       if (stat.type === 'inbound-rtp' && stat.kind === 'video') framesDecoded += stat.framesDecoded ?? 0;
       if (stat.type === 'inbound-rtp' && stat.kind === 'audio') audioPacketsReceived += stat.packetsReceived ?? 0;
-      if (stat.type === 'transport' && stat.selectedCandidatePairId) selectedPair = report.get(stat.selectedCandidatePairId);
     }
-    const local = selectedPair ? report.get(selectedPair.localCandidateId) : null;
-    const remote = selectedPair ? report.get(selectedPair.remoteCandidateId) : null;
+    const { local, remote } = selectedCandidates(report);
     return {
       peerId: this.peerId,
       connectionId: this.connectionId,

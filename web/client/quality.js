@@ -1,6 +1,8 @@
 // Call quality reports: a small, anonymous summary of each peer connection, sent to the server when the
 // connection ends (docs/signaling-protocol.md, `call-report`). The server only counts them in metrics.
 
+import { selectedCandidates } from './stats.js';
+
 /** @import * as P from './protocol.js' */
 /** @import {PeerLink} from './peer.js' */
 
@@ -34,17 +36,13 @@ const RELAY_PROTOCOLS = new Set(['udp', 'tcp', 'tls']);
 export function readStats(report) {
   let packetsLost = 0;
   let packetsReceived = 0;
-  /** @type {any} */
-  let pair = null;
   for (const stat of report.values()) {
     if (stat.type === 'inbound-rtp') {
       packetsLost += Math.max(0, stat.packetsLost ?? 0); // negative with duplicates
       packetsReceived += stat.packetsReceived ?? 0;
     }
-    if (stat.type === 'transport' && stat.selectedCandidatePairId) pair = report.get(stat.selectedCandidatePairId) ?? pair;
   }
-  const local = pair ? report.get(pair.localCandidateId) : null;
-  const remote = pair ? report.get(pair.remoteCandidateId) : null;
+  const { pair, local, remote } = selectedCandidates(report);
   /** @type {number | null} */
   let rttSeconds = null;
   if (pair?.responsesReceived > 0 && typeof pair.totalRoundTripTime === 'number') rttSeconds = pair.totalRoundTripTime / pair.responsesReceived;
