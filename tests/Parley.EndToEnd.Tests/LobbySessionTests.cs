@@ -6,7 +6,8 @@ namespace Parley.EndToEnd.Tests;
 
 /// <summary>
 /// The lobby opens the signaling session before Join, so that Join only has to send <c>join</c>: that session is
-/// the one the call runs on, and a session that never joins is invisible to the room.
+/// the one the call runs on, and a session that never joins is invisible to the room. It also prepares the first
+/// offer there, which the call then sends to the first member.
 /// </summary>
 public sealed class LobbySessionTests(BrowserFixture fixture, ITestOutputHelper output) : BrowserTest(fixture, output)
 {
@@ -35,6 +36,29 @@ public sealed class LobbySessionTests(BrowserFixture fixture, ITestOutputHelper 
         await bo.Page.Locator("#hangup").ClickAsync();
         var nextId = await bo.WaitForLobbySessionAsync();
         Assert.NotEqual(lobbyId, nextId);
+    }
+
+    [Fact]
+    public async Task TheOfferPreparedInTheLobbyStartsTheCall()
+    {
+        var room = UniqueRoom("prepared");
+        var ana = await OpenRoomAsync(room, "Ana");
+        await ana.JoinAsync();
+        var bo = await OpenRoomAsync(room, "Bo");
+        await bo.FillLobbyAsync();
+        await bo.WaitForPreviewAsync();
+        await bo.WaitForLobbySessionAsync();
+        var preparedSession = await bo.WaitForLobbyOfferAsync();
+        Step($"Bo's offer prepared in the lobby (SDP session {preparedSession})");
+
+        await bo.Page.Locator("#join").ClickAsync();
+        await bo.WaitForCallAsync();
+
+        var boSessions = await bo.Page.EvaluateAsync<string[]>("() => window.parley.localSessionIds()");
+        Assert.Equal([preparedSession], boSessions);
+        await ana.WaitForPeersAsync(1, peer => peer.HasVideo && peer.HasAudio, "Bo's video decoded and audio received");
+        await bo.WaitForPeersAsync(1, peer => peer.HasVideo && peer.HasAudio, "Ana's video decoded and audio received");
+        Assert.Equal("none", await bo.Page.EvaluateAsync<string>("() => window.parley.lobbyOfferState()"));
     }
 
     [Fact]

@@ -1,6 +1,7 @@
 import { Emitter } from './emitter.js';
 import { filterIceServers, hasTurn } from './ice.js';
 import { PeerLink } from './peer.js';
+/** @import {PreparedOffer} from './prepared.js' */
 import { LinkQuality } from './quality.js';
 import { SignalingError } from './protocol.js';
 import { SignalingClient } from './signaling.js';
@@ -47,6 +48,9 @@ import { SignalingClient } from './signaling.js';
  * @property {SignalingClient} [signaling] a session opened earlier (say while the user was in a lobby), so
  *   that join() only has to send `join`; it must be `idle`, `connecting` or `open` and belong to no room. The
  *   Call takes it over: it closes it on hang-up or a refused join. Absent: the Call opens its own
+ * @property {PreparedOffer} [prepared] a first offer made ahead of time (in the lobby) with the same ICE
+ *   servers and policy: the link to the first member sends it as soon as `joined` arrives. The Call takes it
+ *   over: it is closed if not used (nobody in the room, other kinds of media, too old, credentials expiring)
  * @property {RTCIceTransportPolicy} [iceTransportPolicy] `relay` to force TURN (troubleshooting, tests)
  * @property {TurnTransport[]} [iceTransports] keep only the TURN URLs over these transports (e.g. `['tcp']`
  *   with `iceTransportPolicy: 'relay'` to force TURN over TCP); STUN URLs are kept. Absent: all
@@ -88,12 +92,14 @@ export class Call extends Emitter {
   /** @type {ReturnType<typeof setTimeout> | undefined} */ #iceRefreshTimer;
   /** @type {Promise<void> | null} one refresh at a time, shared by every link that restarts */ #iceRefresh = null;
   /** @type {Map<PeerLink, LinkQuality>} each link's call report in the making (quality.js) */ #quality = new Map();
+  /** @type {PreparedOffer | null} until the first link we initiate takes it */ #prepared;
 
   /** @param {CallOptions} options */
   constructor(options) {
     super();
     this.#options = options;
     this.#localStream = options.localStream ?? new MediaStream();
+    this.#prepared = options.prepared ?? null;
     /** @type {import('./signaling.js').SignalingOptions} */
     const signalingOptions = { url: options.url };
     if (options.client) signalingOptions.client = options.client;
@@ -146,9 +152,11 @@ export class Call extends Emitter {
       // We are the newcomer: we make the first offer to everyone here. They build their side on `peer-joined`
       // (sent before our `joined`) and wait for it, which spares a round trip per member.
       this.#applyMembers(joined, { resumed: false, initiate: true });
+      this.#dropPrepared();
       this.#signaling.sendMedia(this.mediaState);
       return joined;
     } catch (error) {
+      this.#dropPrepared();
       this.#signaling.close('join-refused');
       throw error;
     }
@@ -235,6 +243,9 @@ export class Call extends Emitter {
     const present = new Set(room.members.map((m) => m.peerId));
     for (const member of room.members) {
       this.#clearTimer(this.#missingTimers, member.peerId);
+      // Our offer first: the app's reaction to a new member (a tile, a video element) would hold it up. A link
+      // made before its member is known emits no state: that follows `member-joined`.
+      if (initiate && !member.away && !this.#members.has(member.peerId)) this.#ensureLink(member, true);
       this.#upsertMember(member);
       if (member.away) this.#checkAway(member.peerId);
       else this.#ensureLink(member, initiate);
@@ -409,6 +420,10 @@ export class Call extends Emitter {
     };
     if (this.#options.iceTransportPolicy) options.iceTransportPolicy = this.#options.iceTransportPolicy;
     if (initiator !== undefined) options.initiator = initiator;
+    if (initiator) {
+      const prepared = this.#takePrepared();
+      if (prepared) options.prepared = prepared;
+    }
     const link = new PeerLink(options);
     this.#quality.set(link, new LinkQuality(link));
     const current = () => this.#links.get(peerId) === link;
@@ -434,6 +449,24 @@ export class Call extends Emitter {
     this.#links.set(peerId, link);
     this.#emitPeerState(peerId);
     return link;
+  }
+
+  /** The prepared offer with our tracks on it, if it fits this call; it is used once. */
+  #takePrepared() {
+    const prepared = this.#prepared;
+    this.#prepared = null;
+    if (!prepared) return undefined;
+    const expireAtMs = prepared.iceServersExpireAtMs;
+    const credentialsLast = expireAtMs === undefined || expireAtMs - Date.now() >= ICE_MIN_LIFE_AT_JOIN_MS;
+    if (credentialsLast && prepared.fits(this.#localStream, this.#options.iceTransportPolicy)) return prepared.take(this.#localStream);
+    prepared.close();
+    return undefined;
+  }
+
+  /** Nobody to send the prepared offer to (we are first in the room), or the join failed: free it. */
+  #dropPrepared() {
+    this.#prepared?.close();
+    this.#prepared = null;
   }
 
   /** @param {string} peerId */

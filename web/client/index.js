@@ -3,6 +3,7 @@
 
 export { Call } from './call.js';
 export { PeerLink, sessionIdOf } from './peer.js';
+export { PREPARED_OFFER_MAX_AGE_MS, PreparedOffer } from './prepared.js';
 export { SignalingClient } from './signaling.js';
 export { MediaAccessError, classifyMediaError, getLocalMedia, listDevices, stopStream } from './media.js';
 export { CloseCode, PROTOCOL_VERSION, SignalingError, parseServerMessage } from './protocol.js';
@@ -21,6 +22,8 @@ export {
 /** @typedef {import('./call.js').CallEvents} CallEvents */
 /** @typedef {import('./call.js').PeerState} PeerState */
 /** @typedef {import('./peer.js').LinkStats} LinkStats */
+/** @typedef {import('./prepared.js').SendKinds} SendKinds */
+/** @typedef {import('./prepared.js').PreparedOfferOptions} PreparedOfferOptions */
 /** @typedef {import('./signaling.js').SignalingState} SignalingState */
 /** @typedef {import('./media.js').MediaErrorKind} MediaErrorKind */
 /** @typedef {import('./ice.js').TurnTransport} TurnTransport */

@@ -43,6 +43,16 @@ import { selectedCandidates } from './stats.js';
  * @property {() => Promise<unknown>} [beforeIceRestart] awaited (at most 2 s) before each ICE restart the
  *   policy makes or asks for: the Call fetches fresh TURN credentials there, so new allocations succeed
  * @property {typeof RTCPeerConnection} [RTCPeerConnection] replaceable in tests
+ * @property {PreparedConnection} [prepared] for an initiator: a connection that made its first offer ahead of
+ *   time (PreparedOffer.take()), with the local tracks already on it; the link sends that offer at once
+ */
+
+/**
+ * @typedef {object} PreparedConnection
+ * @property {RTCPeerConnection} pc
+ * @property {RTCDataChannel} channel
+ * @property {Promise<void>} offered settles once the offer is the local description
+ * @property {boolean} offerSet whether it had settled (successfully) when the connection was handed over
  */
 
 /**
@@ -137,8 +147,10 @@ export class PeerLink extends Emitter {
     /** @type {RTCConfiguration} */
     const configuration = { iceServers: options.iceServers };
     if (options.iceTransportPolicy) configuration.iceTransportPolicy = options.iceTransportPolicy;
-    this.pc = new Connection(configuration);
-    if (this.initiator) this.#openChannel();
+    const prepared = this.initiator ? options.prepared : undefined;
+    this.pc = prepared?.pc ?? new Connection(configuration);
+    if (prepared) this.channel = prepared.channel;
+    else if (this.initiator) this.#openChannel();
 
     this.pc.onnegotiationneeded = () => {
       // Only the initiator makes the first offer. Were the other side to offer too, one of them would roll its
@@ -155,12 +167,14 @@ export class PeerLink extends Emitter {
     this.pc.onconnectionstatechange = () => this.#connectionStateChanged();
     this.pc.onsignalingstatechange = () => this.#signalingStateChanged();
 
-    this.#attachLocalStream(options.localStream);
+    if (!prepared) this.#attachLocalStream(options.localStream);
     this.#scheduleRecovery(CONNECT_TIMEOUT_MS);
     // Offer now rather than on `negotiationneeded`: that event waits for a task of its own, behind whatever
     // the page is busy with (rendering the call view) — often tens of milliseconds of call setup. Chromium
     // then skips the event, since the offer covers everything.
-    if (this.initiator) this.#offer();
+    // A prepared offer that is ready goes out in this very task, before the app reacts to the new member.
+    if (prepared?.offerSet) this.#sendLocalDescription();
+    else if (this.initiator) this.#offer(prepared?.offered);
   }
 
   /** @returns {LinkState} */
@@ -291,10 +305,14 @@ export class PeerLink extends Emitter {
 
   // ---- negotiation ----
 
-  async #offer() {
+  /** @param {Promise<void>} [made] a prepared connection's offer, set (or being set) already */
+  async #offer(made) {
     try {
       this.#makingOffer = true;
-      await this.pc.setLocalDescription();
+      if (made) await made;
+      // A prepared offer that failed (rare) is made again here.
+      if (!made || this.pc.signalingState !== 'have-local-offer') await this.pc.setLocalDescription();
+      // A prepared offer's candidates gathered so far are in the description; later ones trickle.
       this.#sendLocalDescription();
     } catch (error) {
       this.#reportError('could not make an offer', error);
@@ -324,8 +342,12 @@ export class PeerLink extends Emitter {
     }
     if (description.type === 'offer') {
       try {
-        await this.pc.setLocalDescription();
-        this.#sendLocalDescription();
+        // The answer goes out before it is applied: the peer's setRemoteDescription then runs while our
+        // setLocalDescription does (each takes tens of ms). Nothing can change the state in between: this is
+        // the inbox's only step, and negotiationneeded waits for `stable`.
+        const answer = await this.pc.createAnswer();
+        this.#signaling.sendSdp(this.peerId, { type: 'answer', sdp: answer.sdp ?? '' });
+        await this.pc.setLocalDescription(answer);
       } catch (error) {
         this.#reportError('could not answer', error);
       }

@@ -92,12 +92,21 @@ export class FakePeerConnection {
     this.configurations.push(configuration);
   }
   createDataChannel() { return {}; }
-  addTransceiver() { return {}; }
-  addTrack() { return {}; }
-  getTransceivers() { return []; }
+  /** @param {string} kind @param {any} [init] */
+  addTransceiver(kind, init) { return this.#addTransceiver(kind, null, init?.direction ?? 'sendrecv'); }
+  /** @param {any} track */
+  addTrack(track) { return this.#addTransceiver(track.kind, track, 'sendrecv').sender; }
+  getTransceivers() { return [...this.transceivers]; }
+  /** @type {any[]} */
+  transceivers = [];
+  iceGatheringState = 'new';
   restartIce() {
     this.restarts++;
     this.onnegotiationneeded?.();
+  }
+
+  async createAnswer() {
+    return { type: 'answer', sdp: `v=0\r\no=- ${this.sessionId} 1 IN IP4 127.0.0.1\r\n` };
   }
 
   /** Without a description: an offer in `stable`, an answer after a remote offer (as browsers do). @param {any} [description] */
@@ -115,8 +124,21 @@ export class FakePeerConnection {
 
   async addIceCandidate() {}
 
+  /** @param {string} kind @param {any} track @param {string} direction */
+  #addTransceiver(kind, track, direction) {
+    /** @type {any} */
+    const transceiver = {
+      mid: null, direction, currentDirection: null, receiver: { track: { kind } },
+      sender: { track, replaceTrack: async (/** @type {any} */ next) => { transceiver.sender.track = next; } },
+    };
+    this.transceivers.push(transceiver);
+    return transceiver;
+  }
+
   /** @param {string} state */
   #setSignalingState(state) {
+    // As in a browser: an exchange that completes gives every transceiver its mid.
+    if (state === 'stable') this.transceivers.forEach((t, i) => { t.mid ??= String(i); t.currentDirection ??= t.direction; });
     this.signalingState = state;
     this.onsignalingstatechange?.();
   }
@@ -148,18 +170,23 @@ export class FakePeerConnection {
   }
 }
 
-/** A MediaStream without tracks (all a receive-only Call needs). */
+/** A MediaStream: without tracks (all a receive-only Call needs), or with fakeTrack()s. */
 export class FakeMediaStream {
   /** @type {any[]} */
   #tracks = [];
+  /** @param {any[]} [tracks] */
+  constructor(tracks = []) { this.#tracks = [...tracks]; }
   getTracks() { return [...this.#tracks]; }
-  getAudioTracks() { return []; }
-  getVideoTracks() { return []; }
+  getAudioTracks() { return this.#tracks.filter((t) => t.kind === 'audio'); }
+  getVideoTracks() { return this.#tracks.filter((t) => t.kind === 'video'); }
   /** @param {any} track */
   addTrack(track) { this.#tracks.push(track); }
   /** @param {any} track */
   removeTrack(track) { this.#tracks = this.#tracks.filter((t) => t !== track); }
 }
+
+/** A local track double. @param {'audio' | 'video'} kind */
+export const fakeTrack = (kind) => ({ kind, enabled: true, stopped: false, stop() { this.stopped = true; } });
 
 /**
  * Before each test of a Call: fresh fakes installed as the browser's WebSocket, RTCPeerConnection and

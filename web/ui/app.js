@@ -1,5 +1,7 @@
 // Parley's app: the lobby, the call screen, and the test hooks on window.parley (see ui/README.md).
-import { Call, SignalingClient, getLocalMedia, iceOptionsFromQuery } from '../client/index.js';
+import {
+  Call, PREPARED_OFFER_MAX_AGE_MS, PreparedOffer, SignalingClient, filterIceServers, getLocalMedia, iceOptionsFromQuery, sessionIdOf,
+} from '../client/index.js';
 import { CallView } from './call-view.js';
 import { ConnectivityPanel } from './connectivity.js';
 import { byId } from './dom.js';
@@ -21,7 +23,7 @@ const passwordInput = /** @type {HTMLInputElement} */ (byId('password'));
 const notice = byId('notice');
 const joinButtons = ['join', 'join-audio-only', 'join-receive-only'].map((id) => /** @type {HTMLButtonElement} */ (byId(id)));
 
-const media = new LobbyMedia();
+const media = new LobbyMedia(() => { if (lobbyOffer && !sameKinds(lobbyOffer.send, media.sends)) prepareOffer(); });
 const view = new CallView();
 /** @type {Call | null} */
 let call = null;
@@ -31,6 +33,14 @@ let call = null;
  * @type {SignalingClient | null}
  */
 let lobbySession = null;
+/**
+ * The first offer, made on the lobby's session as soon as it and the preview are ready, so that Join sends
+ * it at once (client/prepared.js). Made again before it gets too old and when the preview's kinds change.
+ * @type {PreparedOffer | null}
+ */
+let lobbyOffer = null;
+/** @type {ReturnType<typeof setTimeout> | undefined} */
+let lobbyOfferRenewal;
 // Troubleshooting from the address bar (see ui/README.md): ?policy=relay forces TURN, ?turn=tcp keeps only
 // TURN over TCP (udp, tcp, tls; several with commas).
 const iceOptions = iceOptionsFromQuery(location.search);
@@ -50,6 +60,8 @@ byId('join-receive-only').addEventListener('click', () => join('receive-only'));
 
 media.acquire();
 openLobbySession();
+// Leaving: the prepared offer's TURN allocations go too (the session says bye by itself).
+addEventListener('pagehide', () => dropOffer());
 // Back from the back/forward cache: the lobby's session said bye on pagehide.
 addEventListener('pageshow', (event) => {
   if (event.persisted && !call && (!lobbySession || lobbySession.state === 'closed')) openLobbySession();
@@ -61,6 +73,7 @@ async function join(mode) {
   notice.hidden = true;
   setJoining(true);
   const signaling = takeLobbySession();
+  const prepared = takeOffer();
 
   /** @type {MessageKey | undefined} */
   let note;
@@ -85,6 +98,7 @@ async function join(mode) {
   /** @type {import('../client/index.js').CallOptions} */
   const options = { url: signalingUrl(), room, name, password, localStream, client: CLIENT, ...iceOptions };
   if (signaling) options.signaling = signaling;
+  if (prepared) options.prepared = prepared;
   const current = new Call(options);
   call = current;
   view.attach(current);
@@ -131,7 +145,41 @@ function ended(ended, reason) {
 function openLobbySession() {
   lobbySession = new SignalingClient({ url: signalingUrl(), client: CLIENT });
   // A failure shows when Join is clicked: the Call then connects by itself and reports what went wrong.
-  lobbySession.connect().catch(() => {});
+  lobbySession.connect().then(() => prepareOffer(), () => {});
+}
+
+/** (Re)makes the lobby's prepared offer once its session is open and the preview settled. */
+async function prepareOffer() {
+  const session = lobbySession;
+  await media.settled();
+  if (call || !session || session !== lobbySession || session.state !== 'open' || !session.welcome) return;
+  const { iceServers, iceServersExpireAtMs } = session.welcome;
+  dropOffer();
+  const localStream = media.stream ?? new MediaStream();
+  /** @type {import('../client/index.js').PreparedOfferOptions} */
+  const options = { iceServers: filterIceServers(iceServers, iceOptions.iceTransports), localStream };
+  if (iceServersExpireAtMs !== undefined) options.iceServersExpireAtMs = iceServersExpireAtMs;
+  if (iceOptions.iceTransportPolicy) options.iceTransportPolicy = iceOptions.iceTransportPolicy;
+  lobbyOffer = new PreparedOffer(options);
+  // Renewed a little before the Call would find it too old (with fresh credentials from the session).
+  lobbyOfferRenewal = setTimeout(() => prepareOffer(), PREPARED_OFFER_MAX_AGE_MS - 30_000);
+}
+
+/** The lobby's prepared offer, for the Call (which closes it if it does not fit); the lobby forgets it. */
+function takeOffer() {
+  const offer = lobbyOffer;
+  lobbyOffer = null;
+  clearTimeout(lobbyOfferRenewal);
+  return offer;
+}
+
+function dropOffer() {
+  takeOffer()?.close();
+}
+
+/** @param {import('../client/index.js').SendKinds} a @param {import('../client/index.js').SendKinds} b */
+function sameKinds(a, b) {
+  return a.audio === b.audio && a.video === b.video;
 }
 
 /**
@@ -205,5 +253,14 @@ function installTestHooks() {
       for (const link of call?.links.values() ?? []) link.forceRestartIce();
     },
     connectionIds: () => [...(call?.links.values() ?? [])].map((link) => String(link.connectionId)),
+    lobbyOfferSessionId: () => {
+      const sdp = lobbyOffer?.pc.localDescription?.sdp;
+      return sdp ? sessionIdOf(sdp) : null;
+    },
+    lobbyOfferState: () => {
+      if (!lobbyOffer) return 'none';
+      return lobbyOffer.pc.localDescription && lobbyOffer.pc.iceGatheringState === 'complete' ? 'ready' : 'gathering';
+    },
+    localSessionIds: () => [...(call?.links.values() ?? [])].map((link) => sessionIdOf(link.pc.localDescription?.sdp ?? '')),
   };
 }

@@ -3,7 +3,7 @@ import { getLocalMedia, listDevices, MediaAccessError, stopStream } from '../cli
 import { byId, fillDeviceSelect } from './dom.js';
 import { setText } from './i18n.js';
 
-/** @import {MediaErrorKind} from '../client/index.js' */
+/** @import {MediaErrorKind, SendKinds} from '../client/index.js' */
 
 export class LobbyMedia {
   /** @type {MediaStream | null} the preview's stream, handed to the call on join */
@@ -18,7 +18,11 @@ export class LobbyMedia {
   #micSelect = /** @type {HTMLSelectElement} */ (byId('mic-select'));
   #error = byId('media-error');
 
-  constructor() {
+  /** @type {() => void} */ #onChange;
+
+  /** @param {() => void} [onChange] called whenever the preview's stream was (re)acquired or failed */
+  constructor(onChange) {
+    this.#onChange = onChange ?? (() => {});
     this.#cameraSelect.addEventListener('change', () => this.acquire());
     this.#micSelect.addEventListener('change', () => this.acquire());
     byId('retry-media').addEventListener('click', () => this.acquire());
@@ -55,6 +59,7 @@ export class LobbyMedia {
       this.#showError(error instanceof MediaAccessError ? error.kind : 'other');
     }
     this.#showPreview();
+    this.#onChange();
     await this.#refreshDevices();
   }
 
@@ -63,15 +68,29 @@ export class LobbyMedia {
    * way: joining before the preview appears must not join without media and leave the camera running here.
    */
   async takeStream() {
+    await this.settled();
+    const stream = this.#stream ?? new MediaStream();
+    this.#stream = null;
+    // Detaching the preview's player costs a few ms: done after the join has gone out, not before.
+    setTimeout(() => this.#showPreview(), 0);
+    return stream;
+  }
+
+  /** Waits until no camera request is under way (the latest acquire() has finished). */
+  async settled() {
     let pending;
     do {
       pending = this.#acquiring;
       await pending;
     } while (pending !== this.#acquiring);
-    const stream = this.#stream ?? new MediaStream();
-    this.#stream = null;
-    this.#showPreview();
-    return stream;
+  }
+
+  /** The preview's stream (what Join would send), or null when there is none. */
+  get stream() { return this.#stream; }
+
+  /** @returns {SendKinds} what a call joined now would send: the preview stream's kinds */
+  get sends() {
+    return { audio: (this.#stream?.getAudioTracks().length ?? 0) > 0, video: (this.#stream?.getVideoTracks().length ?? 0) > 0 };
   }
 
   /** Stops the preview and releases the devices. */

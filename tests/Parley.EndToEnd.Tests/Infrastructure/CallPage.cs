@@ -151,6 +151,18 @@ internal sealed class CallPage : IAsyncDisposable
             ?? throw new InvalidOperationException($"{Name}: an open lobby session without a peer id.");
     }
 
+    /// <summary>
+    /// Waits until the lobby's prepared first offer is set and has gathered every ICE candidate, as it has after
+    /// the seconds a person spends in the lobby; returns the SDP session id of its connection.
+    /// </summary>
+    public async Task<string> WaitForLobbyOfferAsync()
+    {
+        await Page.WaitForFunctionAsync(
+            "() => window.parley.lobbyOfferState() === 'ready'", null, new PageWaitForFunctionOptions { Timeout = 20_000 });
+        return await Page.EvaluateAsync<string?>("() => window.parley.lobbyOfferSessionId()")
+            ?? throw new InvalidOperationException($"{Name}: a ready lobby offer without a session id.");
+    }
+
     public Task WaitForCallAsync() =>
         Page.Locator("#call").WaitForAsync(new LocatorWaitForOptions { State = WaitForSelectorState.Visible, Timeout = 20_000 });
 
