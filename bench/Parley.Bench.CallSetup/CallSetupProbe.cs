@@ -18,7 +18,8 @@ internal static class CallSetupProbe
             document.querySelector('#join').addEventListener('click', e => { clickAt = e.timeStamp; }, { capture: true, once: true });
             const observer = new MutationObserver(() => {
               const call = document.querySelector('#call');
-              if (inCallAt === null && clickAt !== null && call && !call.hidden && call.getClientRects().length > 0)
+              // Only the attribute: asking for layout (getClientRects) at every mutation cost the page ~20 ms.
+              if (inCallAt === null && clickAt !== null && call && !call.hidden)
                 inCallAt = performance.now();
               // A remote tile's <video> may appear (or be replaced) at any time: watch every one.
               for (const video of document.querySelectorAll('#tiles .tile:not(.local) video')) {

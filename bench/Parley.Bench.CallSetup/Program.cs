@@ -8,6 +8,8 @@ using Parley.EndToEnd.Infrastructure;
 // browser contexts; the first page is already in the call when the second clicks Join.
 const int Runs = 20;
 var json = new JsonSerializerOptions(JsonSerializerDefaults.Web);
+// Where each run's step-by-step timeline goes, if anywhere (see README: "Where the time goes").
+var timeline = Environment.GetEnvironmentVariable("PARLEY_BENCH_TIMELINE") is { Length: > 0 } path ? path : null;
 
 LoopbackOnly.Ensure();
 await using var server = await ParleyServer.StartAsync(args);
@@ -50,10 +52,14 @@ async Task<Measurement?> MeasureOnceAsync()
     await using var second = await CallPage.OpenAsync(browser, room, "Second");
     await second.FillLobbyAsync();
     // Measure call setup, not the camera: wait until the lobby is ready, as it is after the seconds a person
-    // spends there: the preview playing and the signaling session the app opens in the lobby connected.
+    // spends there: the preview playing, the signaling session the app opens in the lobby connected and the first
+    // offer it prepares there made, with its ICE candidates.
     await second.WaitForPreviewAsync();
     await second.WaitForLobbySessionAsync();
+    await second.WaitForLobbyOfferAsync();
     await second.Page.EvaluateAsync(CallSetupProbe.Install);
+    if (timeline is not null)
+        await Timeline.InstallAsync(first.Page, second.Page);
     await second.Page.Locator("#join").ClickAsync();
     string result;
     try
@@ -65,6 +71,8 @@ async Task<Measurement?> MeasureOnceAsync()
         return null;
     }
     var times = JsonSerializer.Deserialize<ProbeTimes>(result, json) ?? throw new InvalidOperationException("The probe returned nothing.");
+    if (timeline is not null)
+        await Timeline.AppendAsync(timeline, first.Page, second.Page);
     return times.ToMeasurement();
 }
 
