@@ -35,7 +35,8 @@ let call = null;
 let lobbySession = null;
 /**
  * The first offer, made on the lobby's session as soon as it and the preview are ready, so that Join sends
- * it at once (client/prepared.js). Made again before it gets too old and when the preview's kinds change.
+ * it at once (client/prepared.js). Made again before it gets too old, when the preview's kinds change and after
+ * the session reconnected.
  * @type {PreparedOffer | null}
  */
 let lobbyOffer = null;
@@ -144,8 +145,10 @@ function ended(ended, reason) {
 
 function openLobbySession() {
   lobbySession = new SignalingClient({ url: signalingUrl(), client: CLIENT });
+  // Every welcome: a server restarted meanwhile may have a new TURN secret, and the old allocations are gone.
+  lobbySession.on('welcome', () => prepareOffer());
   // A failure shows when Join is clicked: the Call then connects by itself and reports what went wrong.
-  lobbySession.connect().then(() => prepareOffer(), () => {});
+  lobbySession.connect().catch(() => {});
 }
 
 /** (Re)makes the lobby's prepared offer once its session is open and the preview settled. */
