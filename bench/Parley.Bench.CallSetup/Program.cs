@@ -48,6 +48,9 @@ async Task<Measurement?> MeasureOnceAsync()
     var room = new Uri(server.BaseUri, $"r/bench-{Guid.NewGuid().ToString("N")[..8]}");
     await using var first = await CallPage.OpenAsync(browser, room, "First");
     await first.JoinAsync();
+    // Someone already in a call has been there a moment: long enough for the connection that answers the next
+    // newcomer to be made (a second after the room went quiet).
+    await first.Page.WaitForFunctionAsync("() => window.parley.spareReady()");
 
     await using var second = await CallPage.OpenAsync(browser, room, "Second");
     await second.FillLobbyAsync();

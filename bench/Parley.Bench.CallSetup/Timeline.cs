@@ -96,5 +96,11 @@ internal static class Timeline
             await writer.WriteLineAsync(string.Create(CultureInfo.InvariantCulture, $"{at - clickAt,8:0.0}  {page}  {what}"));
     }
 
-    private sealed record Entry(double At, string What);
+    // Playwright fills results through a parameterless constructor and setters.
+    private sealed class Entry
+    {
+        public double At { get; set; }
+
+        public string What { get; set; } = "";
+    }
 }

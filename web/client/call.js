@@ -1,7 +1,9 @@
 import { Emitter } from './emitter.js';
 import { filterIceServers, hasTurn } from './ice.js';
 import { PeerLink } from './peer.js';
+import { prepareAnswerer } from './prepared.js';
 /** @import {PreparedOffer} from './prepared.js' */
+/** @import {PreparedConnection} from './peer.js' */
 import { LinkQuality } from './quality.js';
 import { SignalingError } from './protocol.js';
 import { SignalingClient } from './signaling.js';
@@ -63,6 +65,8 @@ const ICE_REFRESH_FRACTION = 0.8;
 const MIN_ICE_REFRESH_MS = 60_000;
 /** A list fetched this recently is fresh enough for an ICE restart: no second request. */
 const ICE_FRESH_MS = 5_000;
+/** The spare connection for the next newcomer is made once the room has been quiet this long: never mid-setup. */
+const SPARE_DELAY_MS = 1_000;
 /** A session opened long before join() (in a lobby) may hold TURN credentials about to expire: renew them first then. */
 const ICE_MIN_LIFE_AT_JOIN_MS = 10 * 60_000;
 
@@ -93,6 +97,8 @@ export class Call extends Emitter {
   /** @type {Promise<void> | null} one refresh at a time, shared by every link that restarts */ #iceRefresh = null;
   /** @type {Map<PeerLink, LinkQuality>} each link's call report in the making (quality.js) */ #quality = new Map();
   /** @type {PreparedOffer | null} until the first link we initiate takes it */ #prepared;
+  /** @type {PreparedConnection | null} a connection ready to answer the next newcomer (prepareAnswerer) */ #spare = null;
+  /** @type {ReturnType<typeof setTimeout> | undefined} */ #spareTimer;
 
   /** @param {CallOptions} options */
   constructor(options) {
@@ -121,6 +127,8 @@ export class Call extends Emitter {
   get members() { return this.#members; }
   /** @returns {ReadonlyMap<string, PeerLink>} one peer connection per member (absent while it is being rebuilt) */
   get links() { return this.#links; }
+  /** Whether a connection is ready to answer the next newcomer (made once the room has been quiet for a second). */
+  get spareReady() { return this.#spare !== null; }
   get localStream() { return this.#localStream; }
   get signalingState() { return this.#signaling.state; }
   /** The ICE servers the server handed us most recently (not filtered by `iceTransports`). */
@@ -154,6 +162,7 @@ export class Call extends Emitter {
       this.#applyMembers(joined, { resumed: false, initiate: true });
       this.#dropPrepared();
       this.#signaling.sendMedia(this.mediaState);
+      this.#scheduleSpare();
       return joined;
     } catch (error) {
       this.#dropPrepared();
@@ -195,6 +204,7 @@ export class Call extends Emitter {
       track.enabled = kind === 'audio' ? this.#audioEnabled : this.#videoEnabled;
       if (!this.#localStream.getTracks().includes(track)) this.#localStream.addTrack(track);
     }
+    this.#dropSpare();
     await Promise.all([...this.#links.values()].map((link) => link.setLocalTrack(kind, track, this.#localStream)));
     // Stopped only once no sender uses them.
     for (const t of old) t.stop();
@@ -264,6 +274,7 @@ export class Call extends Emitter {
 
   /** @param {P.ServerMessage} message */
   #receive(message) {
+    this.#scheduleSpare();
     switch (message.type) {
       case 'peer-joined':
         this.#clearTimer(this.#missingTimers, message.member.peerId);
@@ -420,10 +431,8 @@ export class Call extends Emitter {
     };
     if (this.#options.iceTransportPolicy) options.iceTransportPolicy = this.#options.iceTransportPolicy;
     if (initiator !== undefined) options.initiator = initiator;
-    if (initiator) {
-      const prepared = this.#takePrepared();
-      if (prepared) options.prepared = prepared;
-    }
+    const prepared = initiator ? this.#takePrepared() : initiator === false ? this.#takeSpare() : undefined;
+    if (prepared) options.prepared = prepared;
     const link = new PeerLink(options);
     this.#quality.set(link, new LinkQuality(link));
     const current = () => this.#links.get(peerId) === link;
@@ -463,6 +472,35 @@ export class Call extends Emitter {
     return undefined;
   }
 
+  /** The spare connection, if there is one, and a new one planned. */
+  #takeSpare() {
+    const spare = this.#spare ?? undefined;
+    this.#spare = null;
+    if (spare) this.#scheduleSpare();
+    return spare;
+  }
+
+  /** Plans the spare connection for the next newcomer, SPARE_DELAY_MS after the latest signaling message. */
+  #scheduleSpare() {
+    if (!this.#joined || this.#closed || this.#spare) return;
+    clearTimeout(this.#spareTimer);
+    this.#spareTimer = setTimeout(() => {
+      this.#spareTimer = undefined;
+      if (this.#closed || this.#spare) return;
+      /** @type {Parameters<typeof prepareAnswerer>[0]} */
+      const options = { iceServers: this.#iceServers, localStream: this.#localStream };
+      if (this.#options.iceTransportPolicy) options.iceTransportPolicy = this.#options.iceTransportPolicy;
+      this.#spare = prepareAnswerer(options);
+    }, SPARE_DELAY_MS);
+  }
+
+  /** The spare no longer matches (other tracks, other ICE servers): close it, make another later. */
+  #dropSpare() {
+    this.#spare?.pc.close();
+    this.#spare = null;
+    if (this.#joined) this.#scheduleSpare();
+  }
+
   /** Nobody to send the prepared offer to (we are first in the room), or the join failed: free it. */
   #dropPrepared() {
     this.#prepared?.close();
@@ -500,6 +538,7 @@ export class Call extends Emitter {
     this.#iceServers = filterIceServers(iceServers, this.#options.iceTransports);
     this.#iceServersAppliedAt = performance.now();
     for (const link of this.#links.values()) link.setIceServers(this.#iceServers);
+    if (this.#spare) this.#dropSpare();
     clearTimeout(this.#iceRefreshTimer);
     this.#iceRefreshTimer = undefined;
     if (expireAtMs === undefined || this.#closed) return;
@@ -588,6 +627,9 @@ export class Call extends Emitter {
     if (this.#closed) return;
     this.#closed = true;
     clearTimeout(this.#iceRefreshTimer);
+    clearTimeout(this.#spareTimer);
+    this.#spare?.pc.close();
+    this.#spare = null;
     for (const timers of [this.#awayTimers, this.#missingTimers]) {
       for (const timer of timers.values()) clearTimeout(timer);
       timers.clear();

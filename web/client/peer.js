@@ -43,15 +43,16 @@ import { selectedCandidates } from './stats.js';
  * @property {() => Promise<unknown>} [beforeIceRestart] awaited (at most 2 s) before each ICE restart the
  *   policy makes or asks for: the Call fetches fresh TURN credentials there, so new allocations succeed
  * @property {typeof RTCPeerConnection} [RTCPeerConnection] replaceable in tests
- * @property {PreparedConnection} [prepared] for an initiator: a connection that made its first offer ahead of
- *   time (PreparedOffer.take()), with the local tracks already on it; the link sends that offer at once
+ * @property {PreparedConnection} [prepared] a connection made ahead of time with the local tracks already on
+ *   it: for an initiator one that made its first offer (PreparedOffer.take()), which the link sends at once;
+ *   for the other side one that will answer (prepareAnswerer())
  */
 
 /**
  * @typedef {object} PreparedConnection
  * @property {RTCPeerConnection} pc
- * @property {RTCDataChannel} channel
- * @property {Promise<void>} offered settles once the offer is the local description
+ * @property {RTCDataChannel | null} channel the initiator's negotiated data channel
+ * @property {Promise<void> | null} offered the initiator's: settles once the offer is the local description
  * @property {boolean} offerSet whether it had settled (successfully) when the connection was handed over
  */
 
@@ -147,9 +148,9 @@ export class PeerLink extends Emitter {
     /** @type {RTCConfiguration} */
     const configuration = { iceServers: options.iceServers };
     if (options.iceTransportPolicy) configuration.iceTransportPolicy = options.iceTransportPolicy;
-    const prepared = this.initiator ? options.prepared : undefined;
+    const prepared = options.prepared;
     this.pc = prepared?.pc ?? new Connection(configuration);
-    if (prepared) this.channel = prepared.channel;
+    if (prepared?.channel) this.channel = prepared.channel;
     else if (this.initiator) this.#openChannel();
 
     this.pc.onnegotiationneeded = () => {
@@ -174,7 +175,7 @@ export class PeerLink extends Emitter {
     // then skips the event, since the offer covers everything.
     // A prepared offer that is ready goes out in this very task, before the app reacts to the new member.
     if (prepared?.offerSet) this.#sendLocalDescription();
-    else if (this.initiator) this.#offer(prepared?.offered);
+    else if (this.initiator) this.#offer(prepared?.offered ?? undefined);
   }
 
   /** @returns {LinkState} */

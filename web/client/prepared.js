@@ -18,6 +18,29 @@
 export const PREPARED_OFFER_MAX_AGE_MS = 5 * 60_000;
 
 /**
+ * A connection for the member who joins next, made while the call is idle: the newcomer sends the first offer,
+ * and building the connection that answers it (constructor and `addTrack`, synchronous calls into WebRTC) cost
+ * the member's page 10–15 ms right when that offer arrived. It carries the call's tracks and nothing else (a
+ * PeerLink that answers adds nothing more before the offer), gathers nothing and holds no port until used.
+ * @param {{iceServers: RTCIceServer[], localStream: MediaStream, iceTransportPolicy?: RTCIceTransportPolicy,
+ *   RTCPeerConnection?: typeof RTCPeerConnection}} options
+ * @returns {import('./peer.js').PreparedConnection}
+ */
+export function prepareAnswerer(options) {
+  const Connection = options.RTCPeerConnection ?? RTCPeerConnection;
+  /** @type {RTCConfiguration} */
+  const configuration = { iceServers: options.iceServers };
+  if (options.iceTransportPolicy) configuration.iceTransportPolicy = options.iceTransportPolicy;
+  const pc = new Connection(configuration);
+  const stream = options.localStream;
+  for (const kind of /** @type {const} */ (['audio', 'video'])) {
+    const track = stream.getTracks().find((t) => t.kind === kind);
+    if (track) pc.addTrack(track, stream);
+  }
+  return { pc, channel: null, offered: null, offerSet: false };
+}
+
+/**
  * A newcomer's first offer, made ahead of time: an RTCPeerConnection with the transceivers and data channel
  * every link starts with, which has set its offer and gathers ICE candidates (TURN allocations included)
  * while the user is still in the lobby. Hand it to a Call (`CallOptions.prepared`): the link to the first

@@ -180,3 +180,51 @@ test('an answer is sent before it is applied', async () => {
   assert.deepEqual(sent.map((m) => m.description.type), ['answer']);
   link.close();
 });
+
+test('a member answers the next newcomer on a connection made while the call was idle', async () => {
+  const stream = cameraAndMicrophone();
+  const call = new Call({ url: 'ws://test/ws', room: 'family', name: 'Ana', localStream: stream });
+  const joining = call.join();
+  socket().open();
+  socket().deliver(welcome());
+  await settle();
+  socket().deliver({ type: 'joined', rid: socket().sentOf('join')[0].rid, room: 'family', capacity: 4, passwordProtected: false, members: [] });
+  await joining;
+  assert.equal(FakePeerConnection.all.length, 0, 'not at once: a join is busy enough');
+  mock.timers.tick(1_000);
+  const spare = /** @type {FakePeerConnection} */ (FakePeerConnection.all.at(-1));
+  assert.deepEqual(spare?.transceivers.map((t) => t.sender.track), stream.getTracks(), 'it carries the call tracks');
+
+  socket().deliver({ type: 'peer-joined', room: 'family', member: { ...member('eve'), polite: false } });
+  await settle();
+  assert.equal(pcOf(call, 'eve'), spare);
+  assert.equal(spare.transceivers.length, 2, 'the link added no tracks of its own');
+  socket().deliver({ type: 'sdp', from: 'eve', description: { type: 'offer', sdp: 'v=0\r\no=- 77 1 IN IP4 127.0.0.1\r\n' } });
+  await settle();
+  assert.deepEqual(socket().sentOf('sdp').map((m) => m.description.type), ['answer']);
+
+  mock.timers.tick(1_000);
+  assert.equal(FakePeerConnection.all.length, 2, 'the next spare, once this setup is over');
+  call.hangUp();
+  assert.equal(FakePeerConnection.all[1].signalingState, 'closed', 'hang-up closes the spare too');
+});
+
+test('switching the camera replaces the spare connection', async () => {
+  const stream = cameraAndMicrophone();
+  const call = new Call({ url: 'ws://test/ws', room: 'family', name: 'Ana', localStream: stream });
+  const joining = call.join();
+  socket().open();
+  socket().deliver(welcome());
+  await settle();
+  socket().deliver({ type: 'joined', rid: socket().sentOf('join')[0].rid, room: 'family', capacity: 4, passwordProtected: false, members: [] });
+  await joining;
+  mock.timers.tick(1_000);
+  const first = /** @type {FakePeerConnection} */ (FakePeerConnection.all[0]);
+  const camera = fakeTrack('video');
+  await call.replaceTrack('video', /** @type {MediaStreamTrack} */ (/** @type {unknown} */ (camera)));
+  assert.equal(first.signalingState, 'closed');
+  mock.timers.tick(1_000);
+  const second = /** @type {FakePeerConnection} */ (FakePeerConnection.all[1]);
+  assert.ok(second.transceivers.some((t) => t.sender.track === camera), 'the new one sends the new camera');
+  call.hangUp();
+});

@@ -264,6 +264,7 @@ function installTestHooks() {
       if (!lobbyOffer) return 'none';
       return lobbyOffer.pc.localDescription && lobbyOffer.pc.iceGatheringState === 'complete' ? 'ready' : 'gathering';
     },
+    spareReady: () => call?.spareReady ?? false,
     localSessionIds: () => [...(call?.links.values() ?? [])].map((link) => sessionIdOf(link.pc.localDescription?.sdp ?? '')),
   };
 }
