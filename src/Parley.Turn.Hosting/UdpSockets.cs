@@ -48,7 +48,7 @@ internal static class UdpSend
         }
     }
 
-    public static Socket Bind(IPEndPoint endPoint, int bufferBytes)
+    public static Socket Bind(IPEndPoint endPoint, int bufferBytes, bool reusePort = false)
     {
         var socket = new Socket(endPoint.AddressFamily, SocketType.Dgram, ProtocolType.Udp);
         try
@@ -56,6 +56,13 @@ internal static class UdpSend
             if (endPoint.AddressFamily == AddressFamily.InterNetworkV6)
             {
                 socket.DualMode = false;
+            }
+
+            if (reusePort)
+            {
+                // SO_REUSEPORT (SOL_SOCKET 1, option 15 on Linux): several sockets on one port, the kernel spreads
+                // datagrams over them by the sender's address and port, so each client stays with one socket.
+                socket.SetRawSocketOption(1, 15, [1, 0, 0, 0]);
             }
 
             // Room for bursts: at Linux's default (~208 KiB, about 100 full datagrams) a short stall of the receive
@@ -86,7 +93,8 @@ internal abstract class UdpIo : IDisposable
 {
     /// <summary>
     /// Epoll loops where the platform has them, else threads; <paramref name="loops"/> overrides the count (tests).
-    /// One loop per core, at most four: the listener sits on one loop, relay sockets are spread over all of them
+    /// One loop per core, at most four, each with its own socket of every UDP listener (SO_REUSEPORT); a relay socket
+    /// joins the loop whose listener socket took its Allocate, so one thread serves both directions of an allocation
     /// (a second loop on two cores lost less at 200 × 50 pps on a loaded machine than one, at about the same CPU per
     /// packet; each loop is one more thread that other processes must crowd out before datagrams queue up).
     /// </summary>
@@ -95,8 +103,17 @@ internal abstract class UdpIo : IDisposable
             ? new Linux.EpollUdpIo(loops ?? Math.Clamp(Environment.ProcessorCount, 1, 4), logger)
             : new ThreadUdpIo(logger);
 
+    /// <summary>
+    /// How many listener sockets to bind per UDP listen address (SO_REUSEPORT, so that the kernel spreads clients over
+    /// them by address and port): one per epoll loop, one with threads.
+    /// </summary>
+    public virtual int ListenerSockets => 1;
+
     /// <summary>Takes charge of a bound socket; <see cref="UdpChannel.Start"/> begins receiving.</summary>
     public abstract UdpChannel Open(Socket socket);
+
+    /// <summary>Takes charge of the <paramref name="listener"/>th socket of a listen address (see <see cref="ListenerSockets"/>).</summary>
+    public virtual UdpChannel Open(Socket socket, int listener) => Open(socket);
 
     /// <summary>Stops the loops (if any); sockets still open are closed.</summary>
     public abstract void Dispose();
@@ -302,9 +319,9 @@ internal sealed class UdpClientTransport : ITurnClientTransport, IDisposable
 {
     private readonly UdpChannel _receiver;
 
-    public UdpClientTransport(Socket socket, UdpIo io)
+    public UdpClientTransport(Socket socket, UdpIo io, int listener = 0)
     {
-        _receiver = io.Open(socket);
+        _receiver = io.Open(socket, listener);
         EndPoint = (IPEndPoint)socket.LocalEndPoint!;
         LocalAddress = TransportAddress.FromIPEndPoint(EndPoint);
     }
