@@ -175,7 +175,8 @@ public static class TurnServiceCollectionExtensions
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<TurnOptions>, TurnOptionsValidator>());
         services.TryAddSingleton(TimeProvider.System);
         // One UdpIo (epoll loops on Linux) drives the listeners and every relay socket; the container disposes it last.
-        services.TryAddSingleton(sp => UdpIo.Create(sp.GetRequiredService<ILoggerFactory>().CreateLogger<UdpIo>()));
+        services.TryAddSingleton(sp => UdpIo.Create(sp.GetRequiredService<ILoggerFactory>().CreateLogger<UdpIo>(),
+            loops: sp.GetRequiredService<IOptions<TurnOptions>>().Value.UdpEventLoops));
         services.TryAddSingleton<IRelaySocketFactory>(sp => new UdpRelaySocketFactory(sp.GetRequiredService<UdpIo>()));
         services.TryAddSingleton<TurnServer>();
         services.TryAddSingleton<TurnEndpoints>();

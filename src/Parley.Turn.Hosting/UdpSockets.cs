@@ -92,16 +92,21 @@ internal static class UdpSend
 internal abstract class UdpIo : IDisposable
 {
     /// <summary>
-    /// Epoll loops where the platform has them, else threads; <paramref name="loops"/> overrides the count (tests).
-    /// One loop per core, at most four, each with its own socket of every UDP listener (SO_REUSEPORT); a relay socket
-    /// joins the loop whose listener socket took its Allocate, so one thread serves both directions of an allocation
-    /// (a second loop on two cores lost less at 200 × 50 pps on a loaded machine than one, at about the same CPU per
-    /// packet; each loop is one more thread that other processes must crowd out before datagrams queue up).
+    /// Epoll loops where the platform has them, else threads; <paramref name="loops"/> sets the count (0 or null:
+    /// <see cref="DefaultLoops"/>). Each loop has its own socket of every UDP listener (SO_REUSEPORT); a relay socket
+    /// joins the loop whose listener socket took its Allocate, so one thread serves both directions of an allocation.
     /// </summary>
     public static UdpIo Create(ILogger logger, bool preferThreads = false, int? loops = null) =>
         !preferThreads && Linux.LinuxInterop.IsSupported
-            ? new Linux.EpollUdpIo(loops ?? Math.Clamp(Environment.ProcessorCount, 1, 4), logger)
+            ? new Linux.EpollUdpIo(loops is > 0 ? loops.Value : DefaultLoops, logger)
             : new ThreadUdpIo(logger);
+
+    /// <summary>
+    /// One loop per two cores, at least one, at most four (<c>Turn:UdpEventLoops</c> 0). On two cores one loop used
+    /// 6-26 % less CPU per relayed packet than two, paced and unthrottled alike (bench/Parley.Bench.TurnLoad/README.md,
+    /// "Performance"): the kernel's half of relaying (loopback or NIC delivery, waking receivers) runs beside it.
+    /// </summary>
+    public static int DefaultLoops => Math.Clamp(Environment.ProcessorCount / 2, 1, 4);
 
     /// <summary>
     /// How many listener sockets to bind per UDP listen address (SO_REUSEPORT, so that the kernel spreads clients over

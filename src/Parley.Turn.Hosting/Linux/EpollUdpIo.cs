@@ -58,6 +58,9 @@ internal sealed class EpollUdpIo : UdpIo
     /// <summary>Test hook: the bytes each loop thread has allocated (see <see cref="EpollLoop.AllocatedBytes"/>).</summary>
     internal long[] LoopAllocatedBytes() => [.. _loops.Select(l => l.AllocatedBytes)];
 
+    /// <summary>Test hook: how many times each loop has woken with ready sockets.</summary>
+    internal long[] LoopRounds() => [.. _loops.Select(l => l.Rounds)];
+
     public override void Dispose()
     {
         foreach (EpollLoop loop in _loops)
@@ -170,6 +173,7 @@ internal sealed unsafe class EpollLoop : IDisposable
     private volatile bool _stopping;
     private bool _stopped;
     private long _allocatedBytes;
+    private long _rounds;
 
     public EpollLoop(ILogger logger, int index)
     {
@@ -198,6 +202,9 @@ internal sealed unsafe class EpollLoop : IDisposable
     /// relaying to prove the loop allocates nothing per datagram).
     /// </summary>
     public long AllocatedBytes => Volatile.Read(ref _allocatedBytes);
+
+    /// <summary>Rounds with ready sockets so far (a test reads which loop served some traffic).</summary>
+    public long Rounds => Volatile.Read(ref _rounds);
 
     /// <summary>The loop whose thread this is, if any.</summary>
     public static EpollLoop? Current => t_current;
@@ -283,6 +290,8 @@ internal sealed unsafe class EpollLoop : IDisposable
 
                     throw new InvalidOperationException($"epoll_wait failed: errno {error}");
                 }
+
+                Volatile.Write(ref _rounds, _rounds + 1);
 
                 for (int i = 0; i < ready; i++)
                 {
