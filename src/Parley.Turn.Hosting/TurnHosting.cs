@@ -83,12 +83,7 @@ internal sealed class TurnHostedService(IServiceProvider services, IOptions<Turn
                 IPAddress address = IPAddress.Parse(text);
                 if (turn.UdpPort is int udpPort)
                 {
-                    var listener = new UdpClientTransport(UdpSend.Bind(new IPEndPoint(address, udpPort), UdpSend.ListenerBufferBytes),
-                        services.GetRequiredService<UdpIo>());
-                    _listeners.Add(listener);
-                    udp.Add(listener.EndPoint);
-                    _loops.Add(listener.Start(_server));
-                    Log.Listening(logger, "UDP", listener.EndPoint.ToString());
+                    udp.Add(StartUdp(new IPEndPoint(address, udpPort)));
                 }
 
                 if (turn.TcpPort is int tcpPort)
@@ -110,6 +105,26 @@ internal sealed class TurnHostedService(IServiceProvider services, IOptions<Turn
 
         endpoints.Set(udp, tcp, tls);
         return Task.CompletedTask;
+    }
+
+    // One socket per epoll loop on the port (SO_REUSEPORT): the kernel keeps each client with one socket, and each
+    // allocation's relay socket joins the loop of the socket its Allocate came in on, so that both directions of an
+    // allocation are served by one thread (one wake-up per datagram on one thread, not two threads taking turns).
+    private IPEndPoint StartUdp(IPEndPoint endPoint)
+    {
+        UdpIo io = services.GetRequiredService<UdpIo>();
+        int sockets = io.ListenerSockets;
+        IPEndPoint bound = endPoint;
+        for (int i = 0; i < sockets; i++)
+        {
+            var listener = new UdpClientTransport(UdpSend.Bind(bound, UdpSend.ListenerBufferBytes, reusePort: sockets > 1), io, i);
+            _listeners.Add(listener);
+            _loops.Add(listener.Start(_server!));
+            bound = listener.EndPoint; // the others join the port the first got (port 0 in tests)
+        }
+
+        Log.Listening(logger, "UDP", bound.ToString());
+        return bound;
     }
 
     private IPEndPoint StartStream(IPEndPoint endPoint, X509Certificate2? certificate)
@@ -160,7 +175,8 @@ public static class TurnServiceCollectionExtensions
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<TurnOptions>, TurnOptionsValidator>());
         services.TryAddSingleton(TimeProvider.System);
         // One UdpIo (epoll loops on Linux) drives the listeners and every relay socket; the container disposes it last.
-        services.TryAddSingleton(sp => UdpIo.Create(sp.GetRequiredService<ILoggerFactory>().CreateLogger<UdpIo>()));
+        services.TryAddSingleton(sp => UdpIo.Create(sp.GetRequiredService<ILoggerFactory>().CreateLogger<UdpIo>(),
+            loops: sp.GetRequiredService<IOptions<TurnOptions>>().Value.UdpEventLoops));
         services.TryAddSingleton<IRelaySocketFactory>(sp => new UdpRelaySocketFactory(sp.GetRequiredService<UdpIo>()));
         services.TryAddSingleton<TurnServer>();
         services.TryAddSingleton<TurnEndpoints>();

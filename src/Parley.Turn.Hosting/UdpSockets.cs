@@ -48,7 +48,7 @@ internal static class UdpSend
         }
     }
 
-    public static Socket Bind(IPEndPoint endPoint, int bufferBytes)
+    public static Socket Bind(IPEndPoint endPoint, int bufferBytes, bool reusePort = false)
     {
         var socket = new Socket(endPoint.AddressFamily, SocketType.Dgram, ProtocolType.Udp);
         try
@@ -56,6 +56,13 @@ internal static class UdpSend
             if (endPoint.AddressFamily == AddressFamily.InterNetworkV6)
             {
                 socket.DualMode = false;
+            }
+
+            if (reusePort)
+            {
+                // SO_REUSEPORT (SOL_SOCKET 1, option 15 on Linux): several sockets on one port, the kernel spreads
+                // datagrams over them by the sender's address and port, so each client stays with one socket.
+                socket.SetRawSocketOption(1, 15, [1, 0, 0, 0]);
             }
 
             // Room for bursts: at Linux's default (~208 KiB, about 100 full datagrams) a short stall of the receive
@@ -85,18 +92,33 @@ internal static class UdpSend
 internal abstract class UdpIo : IDisposable
 {
     /// <summary>
-    /// Epoll loops where the platform has them, else threads; <paramref name="loops"/> overrides the count (tests).
-    /// One loop per core, at most four: the listener sits on one loop, relay sockets are spread over all of them
-    /// (a second loop on two cores lost less at 200 × 50 pps on a loaded machine than one, at about the same CPU per
-    /// packet; each loop is one more thread that other processes must crowd out before datagrams queue up).
+    /// Epoll loops where the platform has them, else threads; <paramref name="loops"/> sets the count (0 or null:
+    /// <see cref="DefaultLoops"/>). Each loop has its own socket of every UDP listener (SO_REUSEPORT); a relay socket
+    /// joins the loop whose listener socket took its Allocate, so one thread serves both directions of an allocation.
     /// </summary>
     public static UdpIo Create(ILogger logger, bool preferThreads = false, int? loops = null) =>
         !preferThreads && Linux.LinuxInterop.IsSupported
-            ? new Linux.EpollUdpIo(loops ?? Math.Clamp(Environment.ProcessorCount, 1, 4), logger)
+            ? new Linux.EpollUdpIo(loops is > 0 ? loops.Value : DefaultLoops, logger)
             : new ThreadUdpIo(logger);
+
+    /// <summary>
+    /// One loop per two cores, at least one, at most four (<c>Turn:UdpEventLoops</c> 0). On two cores one loop used
+    /// 6-26 % less CPU per relayed packet than two, paced and unthrottled alike (bench/Parley.Bench.TurnLoad/README.md,
+    /// "Performance"): the kernel's half of relaying (loopback or NIC delivery, waking receivers) runs beside it.
+    /// </summary>
+    public static int DefaultLoops => Math.Clamp(Environment.ProcessorCount / 2, 1, 4);
+
+    /// <summary>
+    /// How many listener sockets to bind per UDP listen address (SO_REUSEPORT, so that the kernel spreads clients over
+    /// them by address and port): one per epoll loop, one with threads.
+    /// </summary>
+    public virtual int ListenerSockets => 1;
 
     /// <summary>Takes charge of a bound socket; <see cref="UdpChannel.Start"/> begins receiving.</summary>
     public abstract UdpChannel Open(Socket socket);
+
+    /// <summary>Takes charge of the <paramref name="listener"/>th socket of a listen address (see <see cref="ListenerSockets"/>).</summary>
+    public virtual UdpChannel Open(Socket socket, int listener) => Open(socket);
 
     /// <summary>Stops the loops (if any); sockets still open are closed.</summary>
     public abstract void Dispose();
@@ -302,9 +324,9 @@ internal sealed class UdpClientTransport : ITurnClientTransport, IDisposable
 {
     private readonly UdpChannel _receiver;
 
-    public UdpClientTransport(Socket socket, UdpIo io)
+    public UdpClientTransport(Socket socket, UdpIo io, int listener = 0)
     {
-        _receiver = io.Open(socket);
+        _receiver = io.Open(socket, listener);
         EndPoint = (IPEndPoint)socket.LocalEndPoint!;
         LocalAddress = TransportAddress.FromIPEndPoint(EndPoint);
     }

@@ -158,6 +158,42 @@ public sealed class UdpDriverTests
         Assert.Equal(0, after - before);
     }
 
+    [Fact]
+    public async Task With_two_loops_each_allocation_is_served_both_ways_by_one_loop()
+    {
+        if (!LinuxInterop.IsSupported)
+        {
+            return;
+        }
+
+        await using TurnHost host = await TurnHost.StartAsync(udp: UdpDriver.TwoLoops);
+        var io = (EpollUdpIo)host.UdpIo;
+        using var peer = new PeerSocket();
+
+        // Several clients (the kernel spreads them over the two listener sockets by source port), each relaying one
+        // datagram at a time to the peer and back: only one loop may wake for any of them.
+        for (int c = 0; c < 6; c++)
+        {
+            await using TurnTestClient client = await TurnTestClient.Udp(host.Endpoints.Udp[0]);
+            client.Credentials = TurnHost.Credentials($"user{c}");
+            TransportAddress relayed = (await client.AllocateAsync()).Relayed[0];
+            Assert.Equal(StunClass.SuccessResponse, (await client.RequestAsync(cl => TurnMessages.ChannelBind(cl, 0x4000, peer.Address))).Class);
+            await Task.Delay(50); // the loops settle after the requests
+            long[] before = io.LoopRounds();
+            for (int i = 0; i < 20; i++)
+            {
+                await client.SendAsync(TurnMessages.ChannelDataMessage(0x4000, [(byte)i]));
+                Assert.NotNull(await peer.ReceiveAsync());
+                await peer.SendAsync([(byte)i], relayed);
+                Assert.NotNull(await client.ReceiveAsync());
+            }
+
+            long[] after = io.LoopRounds();
+            long[] woken = [after[0] - before[0], after[1] - before[1]];
+            Assert.True(woken.Min() == 0 && woken.Max() >= 20, $"client {c}: loop rounds {woken[0]} and {woken[1]}");
+        }
+    }
+
     // The loop records its thread's allocations each time it goes back to epoll_wait: wait until that stops moving.
     private static async Task<long> SettledLoopAllocations(EpollUdpIo io)
     {

@@ -34,6 +34,7 @@ public sealed class OptionsTests
             AllowedPeerRanges = ["10.0.0.0/33"],
             PermissionLifetime = TimeSpan.Zero,
             MaxAllocationsPerUser = 0,
+            UdpEventLoops = -1,
         };
 
         ValidateOptionsResult result = new TurnOptionsValidator().Validate(null, options);
@@ -48,6 +49,7 @@ public sealed class OptionsTests
         Assert.Contains(failures, f => f.StartsWith("Turn:AllowedPeerRanges", StringComparison.Ordinal));
         Assert.Contains(failures, f => f.StartsWith("Turn:PermissionLifetime", StringComparison.Ordinal));
         Assert.Contains(failures, f => f.StartsWith("Turn:MaxAllocationsPerUser", StringComparison.Ordinal));
+        Assert.Contains(failures, f => f.StartsWith("Turn:UdpEventLoops", StringComparison.Ordinal));
         Assert.All(failures, f => Assert.Contains(":", f, StringComparison.Ordinal));
     }
 
