@@ -14,14 +14,7 @@ public sealed class LobbySessionTests(BrowserFixture fixture, ITestOutputHelper 
     [Fact]
     public async Task TheSessionOpenedInTheLobbyJoinsTheCallAndANewOneOpensAfterHangingUp()
     {
-        var room = UniqueRoom("lobby");
-        var ana = await OpenRoomAsync(room, "Ana");
-        await ana.JoinAsync();
-        var bo = await OpenRoomAsync(room, "Bo");
-        await bo.FillLobbyAsync();
-        await bo.WaitForPreviewAsync();
-        var lobbyId = await bo.WaitForLobbySessionAsync();
-        Step("Bo's lobby session open");
+        var (ana, bo, lobbyId) = await AnaInTheCallBoInTheLobbyAsync("lobby");
 
         await bo.Page.Locator("#join").ClickAsync();
         await bo.WaitForCallAsync();
@@ -41,13 +34,7 @@ public sealed class LobbySessionTests(BrowserFixture fixture, ITestOutputHelper 
     [Fact]
     public async Task TheOfferPreparedInTheLobbyStartsTheCall()
     {
-        var room = UniqueRoom("prepared");
-        var ana = await OpenRoomAsync(room, "Ana");
-        await ana.JoinAsync();
-        var bo = await OpenRoomAsync(room, "Bo");
-        await bo.FillLobbyAsync();
-        await bo.WaitForPreviewAsync();
-        await bo.WaitForLobbySessionAsync();
+        var (ana, bo, _) = await AnaInTheCallBoInTheLobbyAsync("prepared");
         var preparedSession = await bo.WaitForLobbyOfferAsync();
         Step($"Bo's offer prepared in the lobby (SDP session {preparedSession})");
 
@@ -84,5 +71,19 @@ public sealed class LobbySessionTests(BrowserFixture fixture, ITestOutputHelper 
         var diSees = await di.WaitForPeersAsync(1, peer => peer.IsConnected, "Ana connected");
         Assert.Equal(await ana.PeerIdAsync(), diSees[0].PeerId);
         Assert.DoesNotContain(ana.Log.Concat(di.Log), line => line.Contains(cyId, StringComparison.Ordinal));
+    }
+
+    /// <summary>Ana in a call in a new room; Bo in its lobby with the preview playing and the lobby session open.</summary>
+    private async Task<(CallPage Ana, CallPage Bo, string BoLobbyId)> AnaInTheCallBoInTheLobbyAsync(string roomPrefix)
+    {
+        var room = UniqueRoom(roomPrefix);
+        var ana = await OpenRoomAsync(room, "Ana");
+        await ana.JoinAsync();
+        var bo = await OpenRoomAsync(room, "Bo");
+        await bo.FillLobbyAsync();
+        await bo.WaitForPreviewAsync();
+        var lobbyId = await bo.WaitForLobbySessionAsync();
+        Step("Bo's lobby session open");
+        return (ana, bo, lobbyId);
     }
 }

@@ -168,7 +168,7 @@ export class PeerLink extends Emitter {
     this.pc.onconnectionstatechange = () => this.#connectionStateChanged();
     this.pc.onsignalingstatechange = () => this.#signalingStateChanged();
 
-    if (!prepared) this.#attachLocalStream(options.localStream);
+    if (!prepared) addLocalTracks(this.pc, options.localStream, this.initiator);
     this.#scheduleRecovery(CONNECT_TIMEOUT_MS);
     // Offer now rather than on `negotiationneeded`: that event waits for a task of its own, behind whatever
     // the page is busy with (rendering the call view) — often tens of milliseconds of call setup. Chromium
@@ -426,16 +426,6 @@ export class PeerLink extends Emitter {
 
   // ---- media ----
 
-  /** @param {MediaStream} stream */
-  #attachLocalStream(stream) {
-    for (const kind of /** @type {const} */ (['audio', 'video'])) {
-      const track = stream.getTracks().find((t) => t.kind === kind);
-      if (track) this.pc.addTrack(track, stream);
-      // Only the initiator adds receive-only transceivers, so the two sides never both create one.
-      else if (this.initiator) this.pc.addTransceiver(kind, { direction: 'recvonly' });
-    }
-  }
-
   /** @param {'audio' | 'video'} kind */
   #transceiverFor(kind) {
     const ofKind = this.pc.getTransceivers().filter((t) => t.receiver.track.kind === kind && t.currentDirection !== 'stopped');
@@ -527,6 +517,21 @@ export class PeerLink extends Emitter {
   #reportError(what, error) {
     const message = error instanceof Error ? error.message : String(error);
     this.emit('error', new Error(`${what} (peer ${this.peerId}): ${message}`, { cause: error }));
+  }
+}
+
+/**
+ * Puts the stream's audio and video tracks on a new connection, in that order. Only the initiator adds a
+ * receive-only transceiver for a kind the stream lacks, so the two sides never both create one.
+ * @param {RTCPeerConnection} pc
+ * @param {MediaStream} stream
+ * @param {boolean} initiator
+ */
+export function addLocalTracks(pc, stream, initiator) {
+  for (const kind of /** @type {const} */ (['audio', 'video'])) {
+    const track = stream.getTracks().find((t) => t.kind === kind);
+    if (track) pc.addTrack(track, stream);
+    else if (initiator) pc.addTransceiver(kind, { direction: 'recvonly' });
   }
 }
 

@@ -1,3 +1,5 @@
+import { addLocalTracks } from './peer.js';
+
 /**
  * What a prepared offer sends: which kinds get a send-and-receive transceiver (the others receive only).
  * @typedef {{audio: boolean, video: boolean}} SendKinds
@@ -27,17 +29,23 @@ export const PREPARED_OFFER_MAX_AGE_MS = 5 * 60_000;
  * @returns {import('./peer.js').PreparedConnection}
  */
 export function prepareAnswerer(options) {
+  return { pc: connectionWithTracks(options, false), channel: null, offered: null, offerSet: false };
+}
+
+/**
+ * A new RTCPeerConnection with the stream's tracks on it, set up as a PeerLink sets up its own.
+ * @param {{iceServers: RTCIceServer[], localStream: MediaStream, iceTransportPolicy?: RTCIceTransportPolicy,
+ *   RTCPeerConnection?: typeof RTCPeerConnection}} options
+ * @param {boolean} initiator
+ */
+function connectionWithTracks(options, initiator) {
   const Connection = options.RTCPeerConnection ?? RTCPeerConnection;
   /** @type {RTCConfiguration} */
   const configuration = { iceServers: options.iceServers };
   if (options.iceTransportPolicy) configuration.iceTransportPolicy = options.iceTransportPolicy;
   const pc = new Connection(configuration);
-  const stream = options.localStream;
-  for (const kind of /** @type {const} */ (['audio', 'video'])) {
-    const track = stream.getTracks().find((t) => t.kind === kind);
-    if (track) pc.addTrack(track, stream);
-  }
-  return { pc, channel: null, offered: null, offerSet: false };
+  addLocalTracks(pc, options.localStream, initiator);
+  return pc;
 }
 
 /**
@@ -61,20 +69,10 @@ export class PreparedOffer {
 
   /** @param {PreparedOfferOptions} options */
   constructor(options) {
-    const Connection = options.RTCPeerConnection ?? RTCPeerConnection;
-    /** @type {RTCConfiguration} */
-    const configuration = { iceServers: options.iceServers };
-    if (options.iceTransportPolicy) configuration.iceTransportPolicy = options.iceTransportPolicy;
-    this.pc = new Connection(configuration);
+    this.pc = connectionWithTracks(options, true);
     this.iceServersExpireAtMs = options.iceServersExpireAtMs;
     const stream = options.localStream;
     this.send = { audio: stream.getAudioTracks().length > 0, video: stream.getVideoTracks().length > 0 };
-    // The same sections, in the same order, as a PeerLink's own first offer (see its #attachLocalStream).
-    for (const kind of /** @type {const} */ (['audio', 'video'])) {
-      const track = stream.getTracks().find((t) => t.kind === kind);
-      if (track) this.pc.addTrack(track, stream);
-      else this.pc.addTransceiver(kind, { direction: 'recvonly' });
-    }
     this.channel = this.pc.createDataChannel('parley', { negotiated: true, id: 0 });
     this.offered = this.pc.setLocalDescription().then(() => { this.#offerSet = true; }, () => { this.#failed = true; });
   }

@@ -62,6 +62,18 @@ async function joinWith(members, prepared, localStream) {
   return { call, seen, sentAfterJoin: socket().sent.slice(sent) };
 }
 
+/** A Call (without a prepared offer) that joins an empty room. @param {MediaStream} localStream */
+async function joinAlone(localStream) {
+  const call = new Call({ url: 'ws://test/ws', room: 'family', name: 'Ana', localStream });
+  const joining = call.join();
+  socket().open();
+  socket().deliver(welcome());
+  await settle();
+  socket().deliver({ type: 'joined', rid: socket().sentOf('join')[0].rid, room: 'family', capacity: 4, passwordProtected: false, members: [] });
+  await joining;
+  return call;
+}
+
 beforeEach(installBrowserFakes);
 afterEach(() => mock.timers.reset());
 
@@ -183,13 +195,7 @@ test('an answer is sent before it is applied', async () => {
 
 test('a member answers the next newcomer on a connection made while the call was idle', async () => {
   const stream = cameraAndMicrophone();
-  const call = new Call({ url: 'ws://test/ws', room: 'family', name: 'Ana', localStream: stream });
-  const joining = call.join();
-  socket().open();
-  socket().deliver(welcome());
-  await settle();
-  socket().deliver({ type: 'joined', rid: socket().sentOf('join')[0].rid, room: 'family', capacity: 4, passwordProtected: false, members: [] });
-  await joining;
+  const call = await joinAlone(stream);
   assert.equal(FakePeerConnection.all.length, 0, 'not at once: a join is busy enough');
   mock.timers.tick(1_000);
   const spare = /** @type {FakePeerConnection} */ (FakePeerConnection.all.at(-1));
@@ -211,13 +217,7 @@ test('a member answers the next newcomer on a connection made while the call was
 
 test('switching the camera replaces the spare connection', async () => {
   const stream = cameraAndMicrophone();
-  const call = new Call({ url: 'ws://test/ws', room: 'family', name: 'Ana', localStream: stream });
-  const joining = call.join();
-  socket().open();
-  socket().deliver(welcome());
-  await settle();
-  socket().deliver({ type: 'joined', rid: socket().sentOf('join')[0].rid, room: 'family', capacity: 4, passwordProtected: false, members: [] });
-  await joining;
+  const call = await joinAlone(stream);
   mock.timers.tick(1_000);
   const first = /** @type {FakePeerConnection} */ (FakePeerConnection.all[0]);
   const camera = fakeTrack('video');
