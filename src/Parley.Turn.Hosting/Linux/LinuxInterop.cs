@@ -18,7 +18,10 @@ internal static unsafe partial class LinuxInterop
     public const int MsgTrunc = 0x20;
 
     public const int EIntr = 4;
+    public const int EIo = 5;
     public const int EAgain = 11;
+    public const int EInval = 22;
+    public const int EMsgSize = 90;
     public const int ENoBufs = 105;
 
     public const ushort AfInet = 2;
