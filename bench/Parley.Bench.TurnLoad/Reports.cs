@@ -37,7 +37,9 @@ internal static class Reports
 
     /// <summary>
     /// Candidate/baseline per scenario (same transport, allocations, rate, window and size). Above 1 is better for
-    /// packets/s and Mbit/s; below 1 is better for latency and CPU per packet.
+    /// packets/s and Mbit/s; below 1 is better for latency and CPU per packet. With repeated runs (the i-th candidate
+    /// result of a scenario pairs with its i-th baseline result) each cell is the median ratio over the pairs, with the
+    /// range of the pairs' ratios after it.
     /// </summary>
     public static int Compare(string baselinePath, string candidatePath, TextWriter output)
     {
@@ -50,19 +52,22 @@ internal static class Reports
         }
 
         string b = baseline[0].Label, c = candidate[0].Label;
-        output.WriteLine($"| scenario | {c}/{b} pkt/s | Mbit/s | p50 latency | p99 latency | CPU per packet | peak RSS | loss % {b} → {c} |");
-        output.WriteLine("| --- | ---: | ---: | ---: | ---: | ---: | ---: | --- |");
-        foreach (LoadResult cand in candidate)
+        output.WriteLine($"| scenario | pairs | {c}/{b} pkt/s | Mbit/s | p50 latency | p99 latency | CPU per packet | peak RSS | loss % {b} → {c} |");
+        output.WriteLine("| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- |");
+        foreach (IGrouping<string, LoadResult> scenario in candidate.GroupBy(Key))
         {
-            LoadResult? basis = baseline.LastOrDefault(x => Key(x) == Key(cand));
-            if (basis is null)
+            LoadResult[] bases = [.. baseline.Where(x => Key(x) == scenario.Key)];
+            (LoadResult Cand, LoadResult Base)[] pairs = [.. scenario.Zip(bases)];
+            if (pairs.Length == 0)
             {
-                output.WriteLine($"| {Key(cand)} | no {b} result | | | | | | |");
+                output.WriteLine($"| {scenario.Key} | 0 | no {b} result | | | | | | |");
                 continue;
             }
 
+            string Cell(Func<LoadResult, double?> value) => Median(pairs.Select(p => Ratio(value(p.Cand), value(p.Base))));
+            string losses = string.Join(", ", pairs.Select(p => Invariant($"{p.Base.LossPercent:F3} → {p.Cand.LossPercent:F3}")));
             output.WriteLine(Invariant(
-                $"| {Key(cand)} | {Ratio(cand.RelayedPacketsPerSecond, basis.RelayedPacketsPerSecond)} | {Ratio(cand.RelayedMbitPerSecond, basis.RelayedMbitPerSecond)} | {Ratio(cand.P50Microseconds, basis.P50Microseconds)} | {Ratio(cand.P99Microseconds, basis.P99Microseconds)} | {Ratio(cand.ServerCpuSecondsPerMillionPackets, basis.ServerCpuSecondsPerMillionPackets)} | {Ratio(cand.ServerPeakRssKib, basis.ServerPeakRssKib)} | {basis.LossPercent:F3} → {cand.LossPercent:F3} |"));
+                $"| {scenario.Key} | {pairs.Length} | {Cell(r => r.RelayedPacketsPerSecond)} | {Cell(r => r.RelayedMbitPerSecond)} | {Cell(r => r.P50Microseconds)} | {Cell(r => r.P99Microseconds)} | {Cell(r => r.ServerCpuSecondsPerMillionPackets)} | {Cell(r => r.ServerPeakRssKib)} | {losses} |"));
         }
 
         output.WriteLine();
@@ -70,13 +75,27 @@ internal static class Reports
         return 0;
     }
 
+    // "1.23" for one pair; "1.23 (1.10-1.31)" for several: the median and the range.
+    private static string Median(IEnumerable<double?> ratios)
+    {
+        double[] known = [.. ratios.OfType<double>().Order()];
+        if (known.Length == 0)
+        {
+            return "n/a";
+        }
+
+        int middle = known.Length / 2;
+        double median = known.Length % 2 == 1 ? known[middle] : (known[middle - 1] + known[middle]) / 2;
+        return known.Length == 1 ? Invariant($"{median:F2}") : Invariant($"{median:F2} ({known[0]:F2}-{known[^1]:F2})");
+    }
+
     private static string Key(LoadResult r) =>
         Invariant($"{r.Transport} {r.Allocations}×{RateText(r)} {r.Size} B");
 
     private static string RateText(LoadResult r) => r.Rate == 0 ? Invariant($"max (window {r.Window})") : Invariant($"{r.Rate} pps");
 
-    private static string Ratio(double? candidate, double? baseline) =>
-        candidate is double c && baseline is double b && b > 0 ? Invariant($"{c / b:F2}") : "n/a";
+    private static double? Ratio(double? candidate, double? baseline) =>
+        candidate is double c && baseline is double b && b > 0 ? c / b : null;
 
     private static string Optional(double? value, string format) =>
         value is double v ? v.ToString(format, CultureInfo.InvariantCulture) : "n/a";

@@ -24,6 +24,8 @@
 #                none): the same for both, long enough for .NET's tiered JIT to be done with the relay paths
 #   WARMUP_DURATION   per warm-up scenario (default 10s)
 #   NICE         niceness for both servers and the tool alike (default 0; e.g. -10 on a machine others are loading)
+#   REPEAT       measure the scenario list this many times (default 1); with PARLEY_CMD every other repeat runs Parley
+#                first, and the comparison gives the median ratio over the repeats with its range
 #   OUT          results directory (default a new /tmp/turnload.XXXXXX)
 set -euo pipefail
 
@@ -42,6 +44,7 @@ niceness=${NICE:-0}
 scenarios=${SCENARIOS:-"udp 1 50,udp 10 50,udp 50 50,udp 200 50,udp 1 max,udp 10 max,tcp 10 50,tcp 1 max"}
 warmup_scenarios=${WARMUP_SCENARIOS-"udp 10 max,tcp 2 max,udp 50 50"}
 warmup_duration=${WARMUP_DURATION:-10s}
+repeat=${REPEAT:-1}
 out=${OUT:-$(mktemp -d /tmp/turnload.XXXXXX)}
 mkdir -p "$out"
 
@@ -154,9 +157,16 @@ if [ -n "${PARLEY_CMD:-}" ]; then
     start_parley
     warm_up coturn "$coturn_port" "$coturn_pid"
     warm_up parley "$turn_port" "$parley_pid"
-    for scenario in "${measured[@]}"; do
-        run_one coturn "$coturn_port" "$coturn_pid" "$scenario"
-        run_one parley "$turn_port" "$parley_pid" "$scenario"
+    for round in $(seq "$repeat"); do
+        for scenario in "${measured[@]}"; do
+            if [ $((round % 2)) -eq 1 ]; then
+                run_one coturn "$coturn_port" "$coturn_pid" "$scenario"
+                run_one parley "$turn_port" "$parley_pid" "$scenario"
+            else
+                run_one parley "$turn_port" "$parley_pid" "$scenario"
+                run_one coturn "$coturn_port" "$coturn_pid" "$scenario"
+            fi
+        done
     done
     stop_server "$parley_pid"
     stop_server "$coturn_pid"
@@ -173,8 +183,10 @@ if [ -n "${PARLEY_CMD:-}" ]; then
 else
     start_coturn "$turn_port" "$relay_min" "$relay_max"
     warm_up coturn "$turn_port" "$coturn_pid"
-    for scenario in "${measured[@]}"; do
-        run_one coturn "$turn_port" "$coturn_pid" "$scenario"
+    for _ in $(seq "$repeat"); do
+        for scenario in "${measured[@]}"; do
+            run_one coturn "$turn_port" "$coturn_pid" "$scenario"
+        done
     done
     stop_server "$coturn_pid"
     echo
