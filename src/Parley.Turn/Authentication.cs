@@ -155,8 +155,9 @@ internal enum AuthResult
 /// <para>
 /// §9.2.2 hashes OpaqueString(realm) and OpaqueString(password) (RFC 8265). The password, base64, is ASCII without
 /// controls or spaces, which OpaqueString leaves as it is; the realm is used as configured, and
-/// <see cref="TurnOptionsValidator"/> refuses a realm that OpaqueString would change or reject. So the bytes hashed
-/// here are the processed ones, for MD5 as before and for SHA-256. The username is hashed as the client sent it
+/// <see cref="TurnOptionsValidator"/> refuses one with controls or non-ASCII spaces, which OpaqueString would reject or
+/// change (NFC of a non-ASCII realm is the operator's, see there). So the bytes hashed here are the processed ones,
+/// for MD5 as before and for SHA-256. The username is hashed as the client sent it
 /// (the client prepares it, §14.3). Keys are derived per request, as before: no per-packet path authenticates.
 /// </para>
 /// </summary>

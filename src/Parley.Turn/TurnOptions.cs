@@ -160,8 +160,10 @@ public sealed class TurnOptionsValidator : IValidateOptions<TurnOptions>
 {
     // OpaqueString (RFC 8265 §4.2) maps non-ASCII spaces to U+0020, normalizes to NFC and refuses controls: a realm
     // it leaves unchanged is hashed as configured (RFC 8489 §9.2.2). REALM has fewer than 128 characters (§14.9).
+    // NFC is not checked: with InvariantGlobalization (Directory.Build.props) .NET cannot normalize non-ASCII text,
+    // so a non-ASCII realm must be written in NFC (docs/configuration.md); ASCII realms are always in NFC.
     internal static bool IsOpaqueStringStable(string realm) =>
-        realm.Length < 128 && realm.IsNormalized(System.Text.NormalizationForm.FormC)
+        realm.Length < 128
         && !realm.Any(c => char.IsControl(c) || (c != ' ' && char.GetUnicodeCategory(c) == System.Globalization.UnicodeCategory.SpaceSeparator));
 
     /// <inheritdoc/>
@@ -180,7 +182,7 @@ public sealed class TurnOptionsValidator : IValidateOptions<TurnOptions>
         }
         else if (!IsOpaqueStringStable(options.Realm))
         {
-            errors.Add($"Turn:Realm '{options.Realm}' is not in its OpaqueString form (RFC 8265), which RFC 8489 §14.9 requires and keys hash (§9.2.2): use fewer than 128 characters, no control characters or spaces other than ' ', in Unicode NFC, e.g. \"example.com\".");
+            errors.Add($"Turn:Realm '{options.Realm}' is not in its OpaqueString form (RFC 8265), which RFC 8489 §14.9 requires and keys hash (§9.2.2): use fewer than 128 characters and no control characters or spaces other than ' ', e.g. \"example.com\".");
         }
 
         if (options.SharedSecrets.Count == 0 || options.SharedSecrets.Exists(string.IsNullOrEmpty))
