@@ -69,6 +69,56 @@ public sealed class PasswordAlgorithmTests : IDisposable
         Assert.InRange(challenge.Bytes.Length, 1, _turn.Options.UnauthenticatedResponseFloor);
     }
 
+    [Theory]
+    [InlineData("parley", 84, false)] // the default realm: the smallest 401 with the offer is 88 bytes
+    [InlineData("parley", 88, true)]
+    [InlineData("parley.test", 88, false)] // 4 more realm bytes, 4 more bytes
+    [InlineData("parley.test", 92, true)]
+    public void Over_udp_the_offer_is_made_when_the_challenge_with_it_fits_the_amplification_limit(string realm, int requestLength, bool offered)
+    {
+        using var turn = new Harness(o => o.Realm = realm);
+        byte[] request = TurnMessages.Allocate(null, extra: (ref StunMessageWriter w) =>
+            w.WriteText(StunAttributeType.Software, new string('x', requestLength - 32)));
+        Assert.Equal(requestLength, request.Length);
+
+        TurnResponse challenge = turn.Exchange(s_client, request)!;
+
+        Assert.Equal(401, challenge.ErrorCode);
+        Assert.Equal(offered, challenge.PasswordAlgorithmsValue is not null);
+        Assert.Equal(offered ? NonceService.MaxLength : NonceService.Length, challenge.Nonce!.Length);
+        Assert.InRange(challenge.Bytes.Length, 1, Math.Max(requestLength, turn.Options.UnauthenticatedResponseFloor));
+    }
+
+    [Fact]
+    public void A_truncated_message_integrity_sha256_is_accepted_and_the_response_has_the_full_32_bytes()
+    {
+        ClientCredentials credentials = Sha256Client();
+        OfferingChallenge(credentials);
+        var buffer = new byte[512];
+        var writer = new StunMessageWriter(buffer, StunMessageType.AllocateRequest, StunTransactionId.NewRandom());
+        writer.WriteRequestedTransport(17);
+        writer.WriteText(StunAttributeType.Username, credentials.Username);
+        writer.WriteText(StunAttributeType.Realm, credentials.Realm);
+        writer.WriteNonce(credentials.Nonce);
+        writer.WriteAttribute(StunAttributeType.PasswordAlgorithms, credentials.PasswordAlgorithms!);
+        writer.WritePasswordAlgorithm(StunPasswordAlgorithm.Sha256);
+        int offset = writer.Length;
+        Span<byte> value = writer.Reserve(StunAttributeType.MessageIntegritySha256, 16); // §14.6: at least 16 bytes
+        HMACSHA256.HashData(credentials.Key, buffer.AsSpan(0, offset)).AsSpan(0, 16).CopyTo(value);
+
+        TurnResponse response = _turn.Exchange(s_client, writer.Written.ToArray())!;
+
+        Assert.Equal(StunClass.SuccessResponse, response.Class);
+        int length = 0;
+        foreach (StunAttribute attribute in response.Message.EnumerateAll())
+        {
+            length = attribute.Type == StunAttributeType.MessageIntegritySha256 ? attribute.Value.Length : length;
+        }
+
+        Assert.Equal(StunIntegrity.Sha256Length, length);
+        Assert.True(response.VerifiesSha256With(credentials.Key));
+    }
+
     [Fact]
     public void A_sha256_allocate_succeeds_and_its_response_carries_message_integrity_sha256()
     {
