@@ -90,8 +90,8 @@ public sealed partial class TurnServer
     }
 
     /// <summary>
-    /// Finishes and sends a response: SOFTWARE and MESSAGE-INTEGRITY (or MESSAGE-INTEGRITY-SHA256) when authenticated, FINGERPRINT when the request
-    /// had one. An unauthenticated response over UDP must not be larger than the request (or than
+    /// Finishes and sends a response: SOFTWARE and MESSAGE-INTEGRITY (or MESSAGE-INTEGRITY-SHA256, as the request had)
+    /// when authenticated, FINGERPRINT when the request had one. An unauthenticated response over UDP must not be larger than the request (or than
     /// <see cref="TurnOptions.UnauthenticatedResponseFloor"/>): spoofed sources must not make us an amplifier.
     /// False if it was not sent for that reason.
     /// </summary>
