@@ -93,7 +93,7 @@ internal sealed class Allocation
 
     public string UserId { get; }
 
-    /// <summary>The long-term key (MD5, 16 bytes) that authenticated the Allocate.</summary>
+    /// <summary>The long-term key (MD5, 16 bytes, or SHA-256, 32 bytes: RFC 8489 §9.2.2) that authenticated the Allocate.</summary>
     public byte[] Key { get; }
 
     /// <summary>The Allocate's transaction id: a retransmission is answered again, another Allocate gets 437.</summary>

@@ -7,21 +7,58 @@ using Parley.Stun;
 namespace Parley.Turn;
 
 /// <summary>
+/// The STUN Security Features a server announces in its nonce cookie (RFC 8489 §9.2.1, IANA "STUN Security Features").
+/// Bit 0 is the least significant bit of the 24 (verified erratum 6290: the registry counts from the right, so the
+/// Appendix B.1 nonce "obMatJos2AAAC", with USERHASH, has bit 1 set).
+/// </summary>
+[Flags]
+internal enum SecurityFeatures
+{
+    None = 0,
+
+    /// <summary>Bit 0, "Password algorithms": PASSWORD-ALGORITHMS is offered (§9.2.4).</summary>
+    PasswordAlgorithms = 1 << 0,
+
+    /// <summary>Bit 1, "Username anonymity": USERHASH accepted. Never set by Parley (see docs/turn.md).</summary>
+    UsernameAnonymity = 1 << 1,
+}
+
+/// <summary>
 /// Stateless nonces (RFC 8489 §9.2): 4 bytes of issue time (Unix seconds) and 8 bytes of HMAC-SHA256 over that time
 /// and the client's IP under a per-process random key, base64url: 16 characters. Short on purpose (the 401 must stay
 /// small, see <see cref="TurnOptions.UnauthenticatedResponseFloor"/>); a nonce minted for one IP fails on another.
+/// <para>
+/// With security features (RFC 8489 §9.2.1) the same 16 characters follow the nonce cookie: "obMatJos2" and the 24
+/// feature bits in 4 base64 characters, 29 characters in all, and the HMAC covers the feature bits too. A client
+/// echoes the nonce under its MESSAGE-INTEGRITY, so an attacker who strips the cookie or its bits from a challenge
+/// (bid-down) makes the nonce invalid (438), never a valid nonce without the offer.
+/// </para>
 /// </summary>
 internal sealed class NonceService(TimeProvider timeProvider, TimeSpan lifetime)
 {
     public const int Length = 16;
+    public const int CookieLength = 13; // "obMatJos2" + 4 base64 characters of the 24 feature bits
+    public const int MaxLength = CookieLength + Length;
+    private static ReadOnlySpan<byte> Cookie => "obMatJos2"u8;
+
     private readonly byte[] _key = RandomNumberGenerator.GetBytes(32);
 
-    public int Write(in TransportAddress client, Span<byte> destination)
+    public int Write(in TransportAddress client, SecurityFeatures features, Span<byte> destination)
     {
+        int offset = 0;
+        Span<byte> bits = stackalloc byte[3];
+        if (features != SecurityFeatures.None)
+        {
+            WriteFeatureBits(features, bits);
+            Cookie.CopyTo(destination);
+            System.Buffers.Text.Base64.EncodeToUtf8(bits, destination[Cookie.Length..], out _, out int encoded);
+            offset = Cookie.Length + encoded;
+        }
+
         Span<byte> raw = stackalloc byte[12];
         BinaryPrimitives.WriteUInt32BigEndian(raw, (uint)timeProvider.GetUtcNow().ToUnixTimeSeconds());
-        Sign(raw[..4], client, raw[4..]);
-        return Base64Url(raw, destination);
+        Sign(features == SecurityFeatures.None ? [] : bits, raw[..4], client, raw[4..]);
+        return offset + Base64Url(raw, destination[offset..]);
     }
 
     public enum Check
@@ -31,8 +68,28 @@ internal sealed class NonceService(TimeProvider timeProvider, TimeSpan lifetime)
         Invalid,
     }
 
-    public Check Validate(ReadOnlySpan<byte> nonce, in TransportAddress client)
+    /// <summary>
+    /// Checks a nonce this process minted for <paramref name="client"/>; <paramref name="features"/> are those of its
+    /// cookie (None without one), to be trusted only when the result is not <see cref="Check.Invalid"/>.
+    /// </summary>
+    public Check Validate(ReadOnlySpan<byte> nonce, in TransportAddress client, out SecurityFeatures features)
     {
+        features = SecurityFeatures.None;
+        Span<byte> bits = stackalloc byte[3];
+        bool hasCookie = nonce.StartsWith(Cookie);
+        if (hasCookie)
+        {
+            if (nonce.Length != MaxLength
+                || System.Buffers.Text.Base64.DecodeFromUtf8(nonce[Cookie.Length..CookieLength], bits, out _, out int decoded) != System.Buffers.OperationStatus.Done
+                || decoded != 3)
+            {
+                return Check.Invalid;
+            }
+
+            features = (SecurityFeatures)((bits[0] << 16) | (bits[1] << 8) | bits[2]);
+            nonce = nonce[CookieLength..];
+        }
+
         Span<byte> raw = stackalloc byte[12];
         if (nonce.Length != Length || !System.Buffers.Text.Base64Url.TryDecodeFromUtf8(nonce, raw, out int written) || written != 12)
         {
@@ -40,9 +97,10 @@ internal sealed class NonceService(TimeProvider timeProvider, TimeSpan lifetime)
         }
 
         Span<byte> mac = stackalloc byte[8];
-        Sign(raw[..4], client, mac);
+        Sign(hasCookie ? bits : [], raw[..4], client, mac);
         if (!CryptographicOperations.FixedTimeEquals(mac, raw[4..]))
         {
+            features = SecurityFeatures.None;
             return Check.Invalid;
         }
 
@@ -51,11 +109,23 @@ internal sealed class NonceService(TimeProvider timeProvider, TimeSpan lifetime)
         return now - issued >= (long)lifetime.TotalSeconds || issued > now + 1 ? Check.Stale : Check.Valid;
     }
 
-    private void Sign(ReadOnlySpan<byte> time, in TransportAddress client, Span<byte> mac)
+    private static void WriteFeatureBits(SecurityFeatures features, Span<byte> bits)
     {
-        Span<byte> input = stackalloc byte[20];
-        time.CopyTo(input);
-        int length = 4 + client.WithoutPort().MapToIPv4().WriteAddressBytes(input[4..]);
+        bits[0] = (byte)((int)features >> 16);
+        bits[1] = (byte)((int)features >> 8);
+        bits[2] = (byte)features;
+    }
+
+    // Without a cookie the MAC input is time and IP, exactly as before security features; with one, the feature bits
+    // come first, so that a nonce with its bits changed does not verify.
+    private void Sign(ReadOnlySpan<byte> featureBits, ReadOnlySpan<byte> time, in TransportAddress client, Span<byte> mac)
+    {
+        Span<byte> input = stackalloc byte[23];
+        featureBits.CopyTo(input);
+        int length = featureBits.Length;
+        time.CopyTo(input[length..]);
+        length += 4;
+        length += client.WithoutPort().MapToIPv4().WriteAddressBytes(input[length..]);
         Span<byte> full = stackalloc byte[32];
         HMACSHA256.HashData(_key, input[..length], full);
         full[..mac.Length].CopyTo(mac);
@@ -81,7 +151,15 @@ internal enum AuthResult
 
 /// <summary>
 /// Long-term credentials with TURN REST usernames and several shared secrets at once (rotation): the key is
-/// MD5(username:realm:base64(HMAC-SHA1(secret, username))) for each secret in turn.
+/// MD5 or SHA-256 of username:realm:base64(HMAC-SHA1(secret, username)) (RFC 8489 §9.2.2) for each secret in turn.
+/// <para>
+/// §9.2.2 hashes OpaqueString(realm) and OpaqueString(password) (RFC 8265). The password, base64, is ASCII without
+/// controls or spaces, which OpaqueString leaves as it is; the realm is used as configured, and
+/// <see cref="TurnOptionsValidator"/> refuses one with controls or non-ASCII spaces, which OpaqueString would reject or
+/// change (NFC of a non-ASCII realm is the operator's, see there). So the bytes hashed here are the processed ones,
+/// for MD5 as before and for SHA-256. The username is hashed as the client sent it
+/// (the client prepares it, §14.3). Keys are derived per request, as before: no per-packet path authenticates.
+/// </para>
 /// </summary>
 internal sealed class CredentialVerifier(IReadOnlyList<string> secrets, string realm, TimeProvider timeProvider)
 {
@@ -91,9 +169,11 @@ internal sealed class CredentialVerifier(IReadOnlyList<string> secrets, string r
     public byte[] Realm => _realm;
 
     /// <summary>
-    /// Finds the secret whose key verifies MESSAGE-INTEGRITY; writes the 16-byte key. Does not look at the expiry.
+    /// Finds the secret whose key, derived with <paramref name="algorithm"/>, verifies the request's
+    /// MESSAGE-INTEGRITY-SHA256 when <paramref name="sha256Integrity"/>, else its MESSAGE-INTEGRITY; writes the key
+    /// (16 bytes for MD5, 32 for SHA-256) and returns its length, or 0 if no secret verifies. Does not look at the expiry.
     /// </summary>
-    public bool TryVerify(StunMessage request, ReadOnlySpan<byte> username, Span<byte> key)
+    public int TryVerify(StunMessage request, ReadOnlySpan<byte> username, StunPasswordAlgorithm algorithm, bool sha256Integrity, Span<byte> key)
     {
         Span<byte> mac = stackalloc byte[20];
         Span<byte> password = stackalloc byte[28];
@@ -103,14 +183,14 @@ internal sealed class CredentialVerifier(IReadOnlyList<string> secrets, string r
             HMACSHA1.HashData(secret, username, mac);
 #pragma warning restore CA5350
             System.Buffers.Text.Base64.EncodeToUtf8(mac, password, out _, out int written);
-            StunIntegrity.DeriveLongTermKey(StunPasswordAlgorithm.Md5, username, _realm, password[..written], key);
-            if (request.VerifyMessageIntegrity(key[..16]))
+            int length = StunIntegrity.DeriveLongTermKey(algorithm, username, _realm, password[..written], key);
+            if (sha256Integrity ? request.VerifyMessageIntegritySha256(key[..length]) : request.VerifyMessageIntegrity(key[..length]))
             {
-                return true;
+                return length;
             }
         }
 
-        return false;
+        return 0;
     }
 
     /// <summary>Whether the REST username's expiry has passed; unparsable usernames count as expired.</summary>

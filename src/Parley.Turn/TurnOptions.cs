@@ -143,11 +143,29 @@ public sealed record TurnOptions
 
     /// <summary>SOFTWARE attribute value in authenticated responses; null sends none. Default none.</summary>
     public string? Software { get; set; }
+
+    /// <summary>
+    /// Whether 401 and 438 challenges offer the password algorithms of RFC 8489 §9.2 (the nonce cookie with the
+    /// "Password algorithms" bit and PASSWORD-ALGORITHMS: SHA-256, then MD5), so that a client may authenticate with a
+    /// SHA-256 key and MESSAGE-INTEGRITY-SHA256. Clients that ignore the offer (every browser) use MD5 and
+    /// MESSAGE-INTEGRITY as before. Over UDP the offer is left out of a challenge it would make too large (see
+    /// <see cref="UnauthenticatedResponseFloor"/>). <c>false</c>: challenges as before RFC 8489, MD5 keys only.
+    /// Default <c>true</c>.
+    /// </summary>
+    public bool OfferPasswordAlgorithms { get; set; } = true;
 }
 
 /// <summary>Checks <see cref="TurnOptions"/> and reports every problem at once, each with how to fix it.</summary>
 public sealed class TurnOptionsValidator : IValidateOptions<TurnOptions>
 {
+    // OpaqueString (RFC 8265 §4.2) maps non-ASCII spaces to U+0020, normalizes to NFC and refuses controls: a realm
+    // it leaves unchanged is hashed as configured (RFC 8489 §9.2.2). REALM has fewer than 128 characters (§14.9).
+    // NFC is not checked: with InvariantGlobalization (Directory.Build.props) .NET cannot normalize non-ASCII text,
+    // so a non-ASCII realm must be written in NFC (docs/configuration.md); ASCII realms are always in NFC.
+    internal static bool IsOpaqueStringStable(string realm) =>
+        realm.Length < 128
+        && !realm.Any(c => char.IsControl(c) || (c != ' ' && char.GetUnicodeCategory(c) == System.Globalization.UnicodeCategory.SpaceSeparator));
+
     /// <inheritdoc/>
     public ValidateOptionsResult Validate(string? name, TurnOptions options)
     {
@@ -161,6 +179,10 @@ public sealed class TurnOptionsValidator : IValidateOptions<TurnOptions>
         if (string.IsNullOrWhiteSpace(options.Realm))
         {
             errors.Add("Turn:Realm is empty: set it to your domain, e.g. \"example.com\" (the same as coturn's realm).");
+        }
+        else if (!IsOpaqueStringStable(options.Realm))
+        {
+            errors.Add($"Turn:Realm '{options.Realm}' is not in its OpaqueString form (RFC 8265), which RFC 8489 §14.9 requires and keys hash (§9.2.2): use fewer than 128 characters and no control characters or spaces other than ' ', e.g. \"example.com\".");
         }
 
         if (options.SharedSecrets.Count == 0 || options.SharedSecrets.Exists(string.IsNullOrEmpty))

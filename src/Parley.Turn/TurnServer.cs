@@ -185,7 +185,7 @@ public sealed partial class TurnServer : IDisposable
 
         _allocations.TryGetValue(fiveTuple, out Allocation? allocation);
         context.Allocation = allocation;
-        Span<byte> key = stackalloc byte[16];
+        Span<byte> key = stackalloc byte[StunIntegrity.MaxKeyLength];
         if (!Authenticate(ref context, key))
         {
             return;
@@ -227,9 +227,10 @@ public sealed partial class TurnServer : IDisposable
     }
 
     /// <summary>
-    /// Long-term credentials (RFC 8489 §9.2.4) with TURN REST usernames, the failed-auth limiter, nonce expiry (438) and
-    /// the same-username rule of RFC 8656 §5 (441). On success <paramref name="key"/> holds the key and the context
-    /// carries the username.
+    /// Long-term credentials (RFC 8489 §9.2.4) with TURN REST usernames, the failed-auth limiter, nonce expiry (438),
+    /// the password algorithms of §9.2.4/§18.5 and the same-username rule of RFC 8656 §5 (441). On success the context
+    /// carries the username, the key (MD5 or SHA-256, in <paramref name="key"/> too) and which integrity attribute the
+    /// responses carry.
     /// </summary>
     private bool Authenticate(ref RequestContext context, scoped Span<byte> key)
     {
@@ -240,36 +241,61 @@ public sealed partial class TurnServer : IDisposable
             return false; // silently: no work, no answer (see FailedAuthLimiter)
         }
 
-        // §9.2.4 step 1: no MESSAGE-INTEGRITY: 401 with REALM and NONCE, the challenge every client expects first.
-        if (!request.HasMessageIntegrity)
+        // §9.2.4: neither MESSAGE-INTEGRITY nor MESSAGE-INTEGRITY-SHA256: 401 with REALM and NONCE (and
+        // PASSWORD-ALGORITHMS when offered), the challenge every client expects first.
+        if (!request.HasMessageIntegrity && !request.HasMessageIntegritySha256)
         {
             SendChallenge(ref context, StunErrorCode.Unauthorized);
             return false;
         }
 
-        // Step 2: MESSAGE-INTEGRITY without USERNAME, REALM or NONCE: 400.
-        if (!request.TryGetUsername(out ReadOnlySpan<byte> username) || !request.TryGetRealm(out ReadOnlySpan<byte> realm)
+        // Integrity without USERNAME or USERHASH, REALM or NONCE: 400.
+        bool hasUsername = request.TryGetUsername(out ReadOnlySpan<byte> username);
+        if ((!hasUsername && !request.HasAttribute(StunAttributeType.UserHash)) || !request.TryGetRealm(out ReadOnlySpan<byte> realm)
             || !request.TryGetNonce(out ReadOnlySpan<byte> nonce))
         {
             SendError(ref context, StunErrorCode.BadRequest);
             return false;
         }
 
-        // Step 3: a nonce that is no longer valid: 438 with a new one. A nonce made for another IP is not valid either.
-        if (_nonces.Validate(nonce, client) != NonceService.Check.Valid)
+        // A nonce that is no longer valid: 438 with a new one. A nonce made for another IP, or whose security-feature
+        // bits were changed, is not valid either. (Checked before the password algorithms, whose rules depend on the
+        // nonce's cookie: only a nonce this server minted says what it offered.)
+        if (_nonces.Validate(nonce, client, out SecurityFeatures features) != NonceService.Check.Valid)
         {
             SendChallenge(ref context, StunErrorCode.StaleNonce);
             return false;
         }
 
-        // Step 4: the key from the username under one of the shared secrets; a wrong one (or another realm) is 401.
-        if (!realm.SequenceEqual(_credentials.Realm) || !_credentials.TryVerify(request, username, key))
+        // §9.2.4 bid-down checks on PASSWORD-ALGORITHMS / PASSWORD-ALGORITHM: 400.
+        if (!TryChoosePasswordAlgorithm(request, features, out StunPasswordAlgorithm algorithm))
+        {
+            SendError(ref context, StunErrorCode.BadRequest);
+            return false;
+        }
+
+        // USERHASH without USERNAME: Username anonymity is not offered (the nonce bit is never set; a REST username
+        // cannot be found from its hash), so the user is unknown: 401, as for an invalid USERNAME.
+        if (!hasUsername)
+        {
+            _counters.AuthFailed(expired: false);
+            Fail(ref context, "USERHASH (username anonymity is not offered)");
+            return false;
+        }
+
+        // The key from the username under one of the shared secrets; a wrong one (or another realm) is 401. With both
+        // integrity attributes the server uses MESSAGE-INTEGRITY-SHA256 (§14.6, §9.2.4).
+        bool sha256Integrity = request.HasMessageIntegritySha256;
+        int keyLength = realm.SequenceEqual(_credentials.Realm) ? _credentials.TryVerify(request, username, algorithm, sha256Integrity, key) : 0;
+        if (keyLength == 0)
         {
             _counters.AuthFailed(expired: false);
             Fail(ref context, "wrong credentials");
             return false;
         }
 
+        key = key[..keyLength];
+        context.IntegritySha256 = sha256Integrity;
         string usernameText = Encoding.UTF8.GetString(username);
         Allocation? allocation = context.Allocation;
 
@@ -292,6 +318,38 @@ public sealed partial class TurnServer : IDisposable
 
         context.Key = key.ToArray();
         context.Username = usernameText;
+        return true;
+    }
+
+    /// <summary>
+    /// RFC 8489 §9.2.4, the password algorithm of a request whose nonce is ours. With the "Password algorithms" bit in
+    /// the nonce: neither PASSWORD-ALGORITHMS nor PASSWORD-ALGORITHM means MD5; otherwise both must be present, the
+    /// list must be exactly the one the challenge sent, and the choice one of its entries, else false (400). Without
+    /// the bit nothing was offered but MD5: a PASSWORD-ALGORITHM naming another algorithm is false (400) too.
+    /// </summary>
+    internal static bool TryChoosePasswordAlgorithm(StunMessage request, SecurityFeatures features, out StunPasswordAlgorithm algorithm)
+    {
+        algorithm = StunPasswordAlgorithm.Md5;
+        bool hasChoice = request.HasAttribute(StunAttributeType.PasswordAlgorithm);
+        bool choiceWellFormed = request.TryGetPasswordAlgorithm(out StunPasswordAlgorithm chosen);
+        if ((features & SecurityFeatures.PasswordAlgorithms) == 0)
+        {
+            return !hasChoice || (choiceWellFormed && chosen == StunPasswordAlgorithm.Md5);
+        }
+
+        bool hasList = request.TryGetAttribute(StunAttributeType.PasswordAlgorithms, out ReadOnlySpan<byte> list);
+        if (!hasList && !hasChoice)
+        {
+            return true;
+        }
+
+        // (1) both present, (2) PASSWORD-ALGORITHMS as sent with this nonce, (3) PASSWORD-ALGORITHM one of its entries.
+        if (!hasList || !choiceWellFormed || !list.SequenceEqual(OfferedPasswordAlgorithms) || !IsOffered(chosen))
+        {
+            return false;
+        }
+
+        algorithm = chosen;
         return true;
     }
 

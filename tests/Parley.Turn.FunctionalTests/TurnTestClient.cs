@@ -139,9 +139,12 @@ public sealed class TurnTestClient : IAsyncDisposable
         for (int attempt = 0; attempt < 3; attempt++)
         {
             TurnResponse response = await ExchangeAsync(build(credentials)) ?? throw new TimeoutException("no response");
-            if (response.ErrorCode is 401 or 438 && response.Nonce is { } nonce && !nonce.SequenceEqual(credentials.Nonce))
+            // The first 401 (no credentials sent yet) and every 438 with a new nonce are answered; a 401 to
+            // credentials is final.
+            if ((response.ErrorCode == 438 || (response.ErrorCode == 401 && credentials.Nonce.Length == 0))
+                && response.Nonce is { } nonce && !nonce.SequenceEqual(credentials.Nonce))
             {
-                credentials.Nonce = nonce;
+                credentials.Accept(response);
                 continue;
             }
 
@@ -152,7 +155,7 @@ public sealed class TurnTestClient : IAsyncDisposable
     }
 
     public Task<TurnResponse> AllocateAsync() =>
-        RequestAsync(c => TurnMessages.Allocate(c.Nonce.Length == 0 ? null : c));
+        RequestAsync(c => TurnMessages.NextAllocate(c));
 
     public async ValueTask DisposeAsync()
     {

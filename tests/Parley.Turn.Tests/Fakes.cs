@@ -167,9 +167,12 @@ public sealed class Harness : IDisposable
         {
             TurnResponse? response = Exchange(client, build(credentials), transport);
             Assert.NotNull(response);
-            if (response.ErrorCode is 401 or 438 && response.Nonce is { } nonce && !nonce.SequenceEqual(credentials.Nonce))
+            // The first 401 (no credentials sent yet) and every 438 with a new nonce are answered; a 401 to
+            // credentials is final.
+            if ((response.ErrorCode == 438 || (response.ErrorCode == 401 && credentials.Nonce.Length == 0))
+                && response.Nonce is { } nonce && !nonce.SequenceEqual(credentials.Nonce))
             {
-                credentials.Nonce = nonce;
+                credentials.Accept(response);
                 continue;
             }
 
@@ -182,7 +185,7 @@ public sealed class Harness : IDisposable
     /// <summary>Allocates for <paramref name="client"/>: the 401 challenge, then the authenticated Allocate.</summary>
     public TurnResponse Allocate(TransportAddress client, ClientCredentials credentials, AttributeWriter? extra = null,
         FakeClientTransport? transport = null) =>
-        Request(client, credentials, c => TurnMessages.Allocate(c.Nonce.Length == 0 ? null : c, extra: extra), transport);
+        Request(client, credentials, c => TurnMessages.NextAllocate(c, extra), transport);
 
     /// <summary>An allocation ready to use; returns its credentials and IPv4 relay socket.</summary>
     public (ClientCredentials Credentials, FakeRelaySocket Relay) Allocated(TransportAddress client, string userId = "alice",

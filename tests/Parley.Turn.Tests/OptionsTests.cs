@@ -20,6 +20,27 @@ public sealed class OptionsTests
         Assert.Equal(TimeSpan.FromSeconds(600), options.ChannelBindingLifetime);
         Assert.Empty(options.AllowedPeerRanges);
         Assert.False(options.AllowExpiredRefresh);
+        Assert.True(options.OfferPasswordAlgorithms);
+    }
+
+    [Theory]
+    [InlineData("example.com", true)]
+    [InlineData("parley", true)]
+    [InlineData("caf\u00e9.example", true)]       // non-ASCII in NFC (NFC itself is not checked, see the validator)
+    [InlineData("a realm", true)]
+    [InlineData("my\u00a0realm", false)]          // a non-ASCII space: OpaqueString maps it to ' '
+    [InlineData("tab\trealm", false)]             // a control character: OpaqueString refuses it
+    public void The_realm_must_be_in_its_opaquestring_form(string realm, bool valid)
+    {
+        var options = new TurnOptions { Realm = realm, SharedSecrets = ["0123456789abcdef0123"], RelayAddresses = ["203.0.113.5"] };
+
+        ValidateOptionsResult result = new TurnOptionsValidator().Validate(null, options);
+
+        Assert.Equal(valid, result.Succeeded);
+        if (!valid)
+        {
+            Assert.StartsWith("Turn:Realm", Assert.Single(result.Failures!), StringComparison.Ordinal);
+        }
     }
 
     [Fact]

@@ -11,7 +11,44 @@ public sealed record ClientCredentials(string Username, string Password, string 
 {
     public byte[] Nonce { get; set; } = [];
 
-    public byte[] Key => StunIntegrity.DeriveLongTermKey(StunPasswordAlgorithm.Md5, Username, Realm, Password);
+    /// <summary>
+    /// Take up an offer of SHA-256 (RFC 8489 §9.2.5): after a challenge with PASSWORD-ALGORITHMS naming SHA-256, echo
+    /// the list, choose SHA-256 and protect requests with MESSAGE-INTEGRITY-SHA256. False: a classic (browser) client.
+    /// </summary>
+    public bool PreferSha256 { get; init; }
+
+    /// <summary>The PASSWORD-ALGORITHMS value sent back (as received), or null for none.</summary>
+    public byte[]? PasswordAlgorithms { get; set; }
+
+    /// <summary>The PASSWORD-ALGORITHM sent, or null for none (the key is then MD5).</summary>
+    public StunPasswordAlgorithm? PasswordAlgorithm { get; set; }
+
+    /// <summary>Protect requests with MESSAGE-INTEGRITY-SHA256 instead of MESSAGE-INTEGRITY.</summary>
+    public bool IntegritySha256 { get; set; }
+
+    /// <summary>Protect requests with both, MESSAGE-INTEGRITY first (RFC 8489 §14.5, §14.6).</summary>
+    public bool BothIntegrities { get; set; }
+
+    /// <summary>The key: SHA-256 when PASSWORD-ALGORITHM names it, else MD5 (also under an unknown algorithm, for tests).</summary>
+    public byte[] Key => KeyFor(PasswordAlgorithm == StunPasswordAlgorithm.Sha256 ? StunPasswordAlgorithm.Sha256 : StunPasswordAlgorithm.Md5);
+
+    /// <summary>The key of either algorithm, as the server derives it.</summary>
+    public byte[] KeyFor(StunPasswordAlgorithm algorithm) => StunIntegrity.DeriveLongTermKey(algorithm, Username, Realm, Password);
+
+    /// <summary>Takes the nonce of a 401/438 and, with <see cref="PreferSha256"/>, its offer of SHA-256.</summary>
+    public void Accept(TurnResponse challenge)
+    {
+        Nonce = challenge.Nonce ?? [];
+        if (!PreferSha256)
+        {
+            return;
+        }
+
+        bool offered = challenge.PasswordAlgorithmList.Contains(StunPasswordAlgorithm.Sha256);
+        PasswordAlgorithms = offered ? challenge.PasswordAlgorithmsValue : null;
+        PasswordAlgorithm = offered ? StunPasswordAlgorithm.Sha256 : null;
+        IntegritySha256 = offered;
+    }
 }
 
 /// <summary>A response, copied out of the receive buffer.</summary>
@@ -76,6 +113,30 @@ public sealed record TurnResponse(byte[] Bytes)
 
     public bool VerifiesWith(byte[] key) => Message.VerifyMessageIntegrity(key);
 
+    public bool HasIntegritySha256 => Message.HasMessageIntegritySha256;
+
+    public bool VerifiesSha256With(byte[] key) => Message.VerifyMessageIntegritySha256(key);
+
+    /// <summary>The PASSWORD-ALGORITHMS value as received, or null.</summary>
+    public byte[]? PasswordAlgorithmsValue => Message.TryGetAttribute(StunAttributeType.PasswordAlgorithms, out ReadOnlySpan<byte> value) ? value.ToArray() : null;
+
+    public List<StunPasswordAlgorithm> PasswordAlgorithmList
+    {
+        get
+        {
+            List<StunPasswordAlgorithm> result = [];
+            if (Message.TryGetPasswordAlgorithms(out PasswordAlgorithmEnumerator algorithms))
+            {
+                foreach (StunPasswordAlgorithm algorithm in algorithms)
+                {
+                    result.Add(algorithm);
+                }
+            }
+
+            return result;
+        }
+    }
+
     public override string ToString() => $"{Message.Type} {ErrorCode}";
 }
 
@@ -93,7 +154,25 @@ public static class TurnMessages
             writer.WriteText(StunAttributeType.Username, credentials.Username);
             writer.WriteText(StunAttributeType.Realm, credentials.Realm);
             writer.WriteNonce(credentials.Nonce);
-            writer.WriteMessageIntegrity(credentials.Key);
+            if (credentials.PasswordAlgorithms is { } offered)
+            {
+                writer.WriteAttribute(StunAttributeType.PasswordAlgorithms, offered);
+            }
+
+            if (credentials.PasswordAlgorithm is { } chosen)
+            {
+                writer.WritePasswordAlgorithm(chosen);
+            }
+
+            if (credentials.BothIntegrities || !credentials.IntegritySha256)
+            {
+                writer.WriteMessageIntegrity(credentials.Key);
+            }
+
+            if (credentials.BothIntegrities || credentials.IntegritySha256)
+            {
+                writer.WriteMessageIntegritySha256(credentials.Key);
+            }
         }
 
         if (fingerprint)
@@ -111,6 +190,20 @@ public static class TurnMessages
             w.WriteRequestedTransport(transport);
             extra?.Invoke(ref w);
         }, credentials, id);
+
+    /// <summary>
+    /// The Allocate a client sends next: without credentials before the first challenge, else authenticated. Over UDP a
+    /// challenge is at most as large as the request (or 80 bytes): a client that wants the SHA-256 offer makes its
+    /// first request large enough for it (here with a SOFTWARE attribute), as Chromium's 28-byte one is not.
+    /// </summary>
+    public static byte[] NextAllocate(ClientCredentials credentials, AttributeWriter? extra = null) =>
+        credentials.Nonce.Length != 0 ? Allocate(credentials, extra: extra)
+        : !credentials.PreferSha256 ? Allocate(null, extra: extra)
+        : Allocate(null, extra: (ref StunMessageWriter w) =>
+        {
+            extra?.Invoke(ref w);
+            w.WriteText(StunAttributeType.Software, "Parley test client, RFC 8489 SHA-256; long enough for the offer to fit the limit");
+        });
 
     public static byte[] Refresh(ClientCredentials credentials, uint? lifetime = null) =>
         Build(StunMessageType.RefreshRequest, (ref StunMessageWriter w) =>
