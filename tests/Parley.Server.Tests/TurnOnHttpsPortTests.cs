@@ -225,6 +225,22 @@ public sealed class TurnOnHttpsPortTests
     }
 
     [Fact]
+    public async Task An_https_endpoint_from_the_kestrel_section_shares_its_port_too()
+    {
+        using var files = new TestCertificates();
+        var certificate = TestCertificates.Create("kestrel-endpoint");
+        files.WritePem(certificate);
+        await using var host = await HttpsHost.StartAsync("",
+            "--Kestrel:Endpoints:Web:Url=https://127.0.0.1:0", $"--Https:CertificatePath={files.PathOf("cert.pem")}",
+            $"--Https:KeyPath={files.PathOf("key.pem")}", "--Turn:ShareHttpsPort=true", "--Drain:TurnGrace=00:00:00");
+
+        await using var turn = await TurnTestClient.Tcp(new IPEndPoint(IPAddress.Loopback, host.Https!.Port), certificate.Thumbprint);
+        Assert.Equal(StunClass.SuccessResponse, (await turn.ExchangeAsync(TurnMessages.Binding()))?.Class);
+        using var http = HttpsHost.Client();
+        Assert.Equal(HttpStatusCode.OK, (await http.GetAsync(new Uri(host.Https, "/healthz"))).StatusCode);
+    }
+
+    [Fact]
     public async Task The_switch_without_https_in_this_process_stops_startup_with_a_sentence()
     {
         var problems = await HttpsTests.ProblemsAsync("http://127.0.0.1:0", "--Turn:ShareHttpsPort=true");

@@ -41,7 +41,8 @@ internal static class TurnOnHttpsPort
         if (!IsOn(configuration))
             return;
 
-        var urls = UrlsOf(configuration);
+        // With Kestrel:Endpoints present Kestrel ignores the URLs anyway (with a warning): leave that as it is.
+        var urls = configuration.GetSection("Kestrel:Endpoints").GetChildren().Any() ? [] : UrlsOf(configuration);
         if (urls.Count > 0)
         {
             // The host must not bind them a second time (nor warn that endpoints override them).
