@@ -1,6 +1,8 @@
 using System.Net;
 using System.Net.Sockets;
+using Microsoft.AspNetCore.Hosting.Server;
 using Microsoft.Extensions.Options;
+using Parley.Server.Https;
 using Parley.Signaling;
 using Parley.Turn;
 using Parley.Turn.Hosting;
@@ -70,7 +72,8 @@ internal sealed class ZeroConfigTurnDefaults(IOptions<SignalingOptions> signalin
 }
 
 /// <summary>The embedded server's STUN and TURN URLs, once its listeners are bound.</summary>
-internal sealed class EmbeddedTurnIceServers(IOptions<TurnOptions> options, TurnEndpoints endpoints) : IIceServerSource
+internal sealed class EmbeddedTurnIceServers(IOptions<TurnOptions> options, TurnEndpoints endpoints, IServer server,
+    IOptions<HttpsOptions> https) : IIceServerSource
 {
     public IEnumerable<IceServerOptions> GetIceServers()
     {
@@ -89,6 +92,9 @@ internal sealed class EmbeddedTurnIceServers(IOptions<TurnOptions> options, Turn
             urls.Add($"turn:{host}:{endpoints.Tcp[0].Port}?transport=tcp");
         if (endpoints.Tls.Count > 0)
             urls.Add($"turns:{host}:{endpoints.Tls[0].Port}?transport=tcp");
+        // On the web server's HTTPS port the web certificate is shown: always the host the browser reached it by.
+        if (turn.ShareHttpsPort && https.Value.Enabled && TurnOnHttpsPort.PublicHttpsPort(server, https.Value) is int httpsPort)
+            urls.Add($"turns:{IceServerProvider.HostPlaceholder}:{httpsPort}?transport=tcp");
         if (urls.Count > 0)
             yield return new IceServerOptions { Urls = urls, SharedSecret = turn.SharedSecrets[0] };
     }

@@ -34,6 +34,7 @@ public static class ParleyApp
         builder.Services.AddSignaling(builder.Configuration.GetSection(SignalingOptions.SectionName));
         builder.AddEmbeddedTurn();
         builder.AddParleyHttps();
+        builder.AddTurnOnHttpsPort();
         builder.AddParleyProxy();
         builder.Services.AddHealthChecks();
         builder.AddParleyDraining();

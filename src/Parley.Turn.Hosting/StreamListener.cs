@@ -105,14 +105,12 @@ internal sealed class StreamListener : IDisposable
 
     private async Task RunConnection(Socket socket)
     {
-        long id = Interlocked.Increment(ref s_nextConnectionId);
+        long id = NextConnectionId();
         var remote = TransportAddress.FromIPEndPoint((IPEndPoint)socket.RemoteEndPoint!);
         var local = TransportAddress.FromIPEndPoint((IPEndPoint)socket.LocalEndPoint!);
         string protocol = Protocol.ToString();
         Log.ConnectionOpened(_logger, protocol, id, remote.ToString());
         Stream stream = new NetworkStream(socket, ownsSocket: true);
-        string reason = "closed by client";
-        using var connection = new StreamConnection(Protocol, local, remote, _stopping.Token);
         try
         {
             if (_certificate is not null)
@@ -129,13 +127,36 @@ internal sealed class StreamListener : IDisposable
                 catch (Exception exception) when (exception is not OutOfMemoryException)
                 {
                     Log.TlsHandshakeFailed(_logger, exception, id, remote.ToString());
-                    reason = "TLS handshake failed";
+                    Log.ConnectionClosed(_logger, protocol, id, "TLS handshake failed");
                     return;
                 }
             }
 
-            Task writer = connection.WriteLoop(stream);
-            reason = await ReadLoop(stream, connection, remote).ConfigureAwait(false);
+            await RunSession(_server, _logger, id, Protocol, local, remote, stream, stream, _stopping.Token).ConfigureAwait(false);
+        }
+        finally
+        {
+            await stream.DisposeAsync().ConfigureAwait(false);
+        }
+    }
+
+    internal static long NextConnectionId() => Interlocked.Increment(ref s_nextConnectionId);
+
+    /// <summary>
+    /// One TURN session over a stream whose TLS (if any) is done: the read loop hands frames to the core, the write
+    /// loop sends what the core answers, and the core forgets the 5-tuple's allocation when it ends. Used by this
+    /// listener's TLS connections and by connections another server accepted (<see cref="TurnStreamHandler"/>).
+    /// The caller disposes the streams.
+    /// </summary>
+    internal static async Task RunSession(TurnServer server, ILogger logger, long id, TurnTransportProtocol protocol,
+        TransportAddress local, TransportAddress remote, Stream input, Stream output, CancellationToken stopping)
+    {
+        string reason = "closed by client";
+        using var connection = new StreamConnection(protocol, local, remote, stopping);
+        try
+        {
+            Task writer = connection.WriteLoop(output);
+            reason = await ReadLoop(server, input, connection, remote, stopping).ConfigureAwait(false);
             connection.Complete();
             await writer.ConfigureAwait(false);
         }
@@ -145,13 +166,13 @@ internal sealed class StreamListener : IDisposable
         }
         finally
         {
-            _server.OnConnectionClosed(connection, remote);
-            await stream.DisposeAsync().ConfigureAwait(false);
-            Log.ConnectionClosed(_logger, protocol, id, reason);
+            server.OnConnectionClosed(connection, remote);
+            Log.ConnectionClosed(logger, protocol.ToString(), id, reason);
         }
     }
 
-    private async Task<string> ReadLoop(Stream stream, StreamConnection connection, TransportAddress remote)
+    private static async Task<string> ReadLoop(TurnServer server, Stream stream, StreamConnection connection, TransportAddress remote,
+        CancellationToken stopping)
     {
         // Room for the largest frame: a STUN message of 20 + 65532 bytes, or ChannelData of 4 + 65535 + padding.
         byte[] buffer = ArrayPool<byte>.Shared.Rent(StunHeader.MaxMessageLength + 8);
@@ -160,12 +181,12 @@ internal sealed class StreamListener : IDisposable
             int start = 0, end = 0;
             while (true)
             {
-                if (!DeliverFrames(buffer, ref start, ref end, connection, remote))
+                if (!DeliverFrames(server, buffer, ref start, ref end, connection, remote))
                 {
                     return "not STUN or ChannelData";
                 }
 
-                int read = await stream.ReadAsync(buffer.AsMemory(end), _stopping.Token).ConfigureAwait(false);
+                int read = await stream.ReadAsync(buffer.AsMemory(end), stopping).ConfigureAwait(false);
                 if (read == 0)
                 {
                     return "closed by client";
@@ -185,7 +206,7 @@ internal sealed class StreamListener : IDisposable
     /// incomplete frame) to the front, so that the next read goes to <c>buffer[end..]</c>. False if the stream holds
     /// something that is neither STUN nor ChannelData.
     /// </summary>
-    private bool DeliverFrames(byte[] buffer, ref int start, ref int end, StreamConnection connection, in TransportAddress remote)
+    private static bool DeliverFrames(TurnServer server, byte[] buffer, ref int start, ref int end, StreamConnection connection, in TransportAddress remote)
     {
         if (end == start)
         {
@@ -199,7 +220,7 @@ internal sealed class StreamListener : IDisposable
         UdpSendBatch? batch = first.IsComplete && first.Consumed < end - start ? UdpSendBatch.BeginBorrowed() : null;
         try
         {
-            return DeliverEachFrame(buffer, ref start, ref end, connection, remote);
+            return DeliverEachFrame(server, buffer, ref start, ref end, connection, remote);
         }
         finally
         {
@@ -210,7 +231,7 @@ internal sealed class StreamListener : IDisposable
         }
     }
 
-    private bool DeliverEachFrame(byte[] buffer, ref int start, ref int end, StreamConnection connection, in TransportAddress remote)
+    private static bool DeliverEachFrame(TurnServer server, byte[] buffer, ref int start, ref int end, StreamConnection connection, in TransportAddress remote)
     {
         while (true)
         {
@@ -225,7 +246,7 @@ internal sealed class StreamListener : IDisposable
                 break;
             }
 
-            _server.OnClientPacket(connection, remote, buffer.AsSpan(start, frame.Consumed));
+            server.OnClientPacket(connection, remote, buffer.AsSpan(start, frame.Consumed));
             start += frame.Consumed;
         }
 
@@ -280,7 +301,7 @@ internal sealed class StreamListener : IDisposable
 
     private void RunPlainConnection(Socket socket)
     {
-        long id = Interlocked.Increment(ref s_nextConnectionId);
+        long id = NextConnectionId();
         TransportAddress remote, local;
         try
         {
@@ -334,7 +355,7 @@ internal sealed class StreamListener : IDisposable
             int start = 0, end = 0;
             while (true)
             {
-                if (!DeliverFrames(buffer, ref start, ref end, connection, remote))
+                if (!DeliverFrames(_server, buffer, ref start, ref end, connection, remote))
                 {
                     return "not STUN or ChannelData";
                 }

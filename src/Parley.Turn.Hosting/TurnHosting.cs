@@ -143,6 +143,8 @@ internal sealed class TurnHostedService(IServiceProvider services, IOptions<Turn
 
     public async Task StopAsync(CancellationToken cancellationToken)
     {
+        // Sessions on the web server's HTTPS port end with the TURN server's own listeners.
+        services.GetService<TurnStreamHandler>()?.Stop();
         Dispose();
         await Task.WhenAll(_loops).WaitAsync(cancellationToken).ConfigureAwait(false);
     }
@@ -165,7 +167,8 @@ public static class TurnServiceCollectionExtensions
     /// <summary>
     /// Adds the STUN/TURN server configured from <paramref name="section"/> (usually <c>configuration.GetSection("Turn")</c>):
     /// options with validation at start-up, the core, real UDP/TCP/TLS sockets as a hosted service,
-    /// <see cref="TurnEndpoints"/> (bound ports) and <see cref="TurnCredentialProvider"/> (REST credentials).
+    /// <see cref="TurnEndpoints"/> (bound ports), <see cref="TurnCredentialProvider"/> (REST credentials) and
+    /// <see cref="TurnStreamHandler"/> (sessions on connections a web server accepted, <see cref="HttpsPortSharing"/>).
     /// </summary>
     public static IServiceCollection AddTurnServer(this IServiceCollection services, IConfiguration section)
     {
@@ -181,6 +184,7 @@ public static class TurnServiceCollectionExtensions
         services.TryAddSingleton<TurnServer>();
         services.TryAddSingleton<TurnEndpoints>();
         services.TryAddSingleton<TurnCredentialProvider>();
+        services.TryAddSingleton<TurnStreamHandler>();
         services.AddHostedService<TurnHostedService>();
         return services;
     }

@@ -52,6 +52,14 @@ public sealed record TurnOptions
     public string? TlsCertificatePassword { get; set; }
 
     /// <summary>
+    /// Also serve TURN over TLS on the web server's HTTPS port(s), after the handshake the web server does with its own
+    /// certificate: a connection that negotiates ALPN <c>stun.turn</c> (RFC 7443), or whose first bytes are a STUN
+    /// message, goes to the TURN server; anything else goes on to HTTP. Only a host that owns the HTTPS listener can
+    /// honour it (Parley.Server does when it serves HTTPS itself); the TURN server alone ignores it. Default false.
+    /// </summary>
+    public bool ShareHttpsPort { get; set; }
+
+    /// <summary>
     /// The local IP addresses relay sockets bind to, at most one per family (coturn <c>relay-ip</c>). Required:
     /// e.g. <c>["203.0.113.5", "2001:db8::5"]</c>.
     /// </summary>

@@ -27,6 +27,20 @@ public sealed class TurnRelayTests(BrowserFixture fixture, ITestOutputHelper out
     }
 
     [Fact]
+    public async Task ACallForcedOntoTurnsOnTheWebServersHttpsPortIsRelayedOverTls()
+    {
+        // Parley serving HTTPS itself, TURN sharing that port: the only turns: URL is https port's (no Turn:TlsPort).
+        var server = await ParleyServer.StartHttpsAsync("--Turn:ShareHttpsPort=true");
+        _ownServers.Add(server);
+        Step($"Parley on {server.BaseUri}, TURN over TLS on the same port");
+
+        var stats = await RelayedCallAsync(server.BaseUri, "policy=relay&turn=tls", UniqueRoom("relay-https-port"));
+
+        foreach (var peer in stats)
+            Assert.Equal("tls", peer.RelayProtocol);
+    }
+
+    [Fact]
     public async Task ACallForcedOntoCoturnConnectsWithCredentialsParleyMintedFromTheSharedSecret()
     {
         var coturn = await Coturn.StartAsync();

@@ -49,15 +49,20 @@ public sealed class HttpsHost : IAsyncDisposable
 
     public ServerCertificate Certificate => App.Services.GetRequiredService<ServerCertificate>();
 
-    public static async Task<HttpsHost> StartAsync(string urls, params string[] settings)
+    public static Task<HttpsHost> StartAsync(string urls, params string[] settings) => StartAsync(urls, null, settings);
+
+    /// <summary>Starts the host; <paramref name="configure"/> may change what configuration cannot (Kestrel's limits).</summary>
+    public static async Task<HttpsHost> StartAsync(string urls, Action<WebApplicationBuilder>? configure, params string[] settings)
     {
         var output = new StringWriter();
-        var app = Build(urls, output, settings);
+        var app = Build(urls, output, configure, settings);
         await app.StartAsync();
         return new HttpsHost(app, output);
     }
 
-    public static WebApplication Build(string urls, StringWriter? output = null, params string[] settings)
+    public static WebApplication Build(string urls, StringWriter? output = null, params string[] settings) => Build(urls, output, null, settings);
+
+    private static WebApplication Build(string urls, StringWriter? output, Action<WebApplicationBuilder>? configure, string[] settings)
     {
         output ??= new StringWriter();
         return ParleyApp.Build(
@@ -67,6 +72,7 @@ public sealed class HttpsHost : IAsyncDisposable
             {
                 builder.Services.AddSingleton(new StartupOutput(TextWriter.Synchronized(output)));
                 builder.Services.AddSingleton<IStartupFilter, SeenByAppReporter>();
+                configure?.Invoke(builder);
             });
     }
 

@@ -1,4 +1,5 @@
 using System.Net;
+using System.Net.Security;
 using System.Text.Json;
 using Microsoft.Extensions.DependencyInjection;
 using Parley.Turn.FunctionalTests;
@@ -14,8 +15,22 @@ internal static class TurnClientForHost
     {
         var endpoint = server.App.Services.GetRequiredService<TurnEndpoints>().Udp.Single();
         var client = await TurnTestClient.Udp(new IPEndPoint(IPAddress.Loopback, endpoint.Port));
-        var turn = welcome.GetProperty("iceServers").EnumerateArray().First(s => s.TryGetProperty("username", out _));
-        client.Credentials = new ClientCredentials(turn.GetProperty("username").GetString()!, turn.GetProperty("credential").GetString()!, "parley");
+        client.Credentials = CredentialsOf(welcome);
         return client;
+    }
+
+    /// <summary>A TURN-over-TLS client on <paramref name="port"/> of 127.0.0.1 that trusts only <paramref name="thumbprint"/>.</summary>
+    public static async Task<TurnTestClient> TlsAsync(int port, string thumbprint, JsonElement welcome, List<SslApplicationProtocol>? alpn = null)
+    {
+        var client = await TurnTestClient.Tcp(new IPEndPoint(IPAddress.Loopback, port), thumbprint, alpn);
+        client.Credentials = CredentialsOf(welcome);
+        return client;
+    }
+
+    /// <summary>The minted TURN credentials of a welcome.</summary>
+    public static ClientCredentials CredentialsOf(JsonElement welcome)
+    {
+        var turn = welcome.GetProperty("iceServers").EnumerateArray().First(s => s.TryGetProperty("username", out _));
+        return new ClientCredentials(turn.GetProperty("username").GetString()!, turn.GetProperty("credential").GetString()!, "parley");
     }
 }

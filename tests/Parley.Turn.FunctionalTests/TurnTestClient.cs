@@ -24,6 +24,9 @@ public sealed class TurnTestClient : IAsyncDisposable
 
     public bool IsStream => _stream is not null;
 
+    /// <summary>The ALPN protocol the TLS handshake agreed on (empty without TLS or ALPN).</summary>
+    public SslApplicationProtocol NegotiatedApplicationProtocol => (_stream as SslStream)?.NegotiatedApplicationProtocol ?? default;
+
     public TransportAddress LocalAddress => TransportAddress.FromIPEndPoint((IPEndPoint)_socket.LocalEndPoint!);
 
     public ClientCredentials? Credentials { get; set; }
@@ -35,7 +38,12 @@ public sealed class TurnTestClient : IAsyncDisposable
         return new TurnTestClient(socket, null);
     }
 
-    public static async Task<TurnTestClient> Tcp(IPEndPoint server, string? pinnedThumbprint = null)
+    /// <summary>
+    /// A TCP client, or with <paramref name="pinnedThumbprint"/> a TLS client (server name "localhost") that trusts only
+    /// that certificate and offers the ALPN <paramref name="applicationProtocols"/> (none by default, as Chromium).
+    /// </summary>
+    public static async Task<TurnTestClient> Tcp(IPEndPoint server, string? pinnedThumbprint = null,
+        List<SslApplicationProtocol>? applicationProtocols = null)
     {
         var socket = new Socket(server.AddressFamily, SocketType.Stream, ProtocolType.Tcp);
         using var timeout = new CancellationTokenSource(Timeout);
@@ -46,7 +54,8 @@ public sealed class TurnTestClient : IAsyncDisposable
             // The test's self-signed certificate, pinned by thumbprint.
             var ssl = new SslStream(stream, false, (_, certificate, _, _) =>
                 string.Equals(certificate?.GetCertHashString(), pinnedThumbprint, StringComparison.OrdinalIgnoreCase));
-            await ssl.AuthenticateAsClientAsync(new SslClientAuthenticationOptions { TargetHost = "localhost" }, timeout.Token);
+            await ssl.AuthenticateAsClientAsync(
+                new SslClientAuthenticationOptions { TargetHost = "localhost", ApplicationProtocols = applicationProtocols }, timeout.Token);
             stream = ssl;
         }
 

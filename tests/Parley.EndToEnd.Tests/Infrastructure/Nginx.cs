@@ -56,16 +56,7 @@ internal sealed class Nginx : IAsyncDisposable
         var httpPort = FreePort();
 
         // A self-signed certificate for 127.0.0.1; the browser contexts ignore certificate errors.
-        using var key = ECDsa.Create(ECCurve.NamedCurves.nistP256);
-        var request = new CertificateRequest("CN=127.0.0.1", key, HashAlgorithmName.SHA256);
-        var names = new SubjectAlternativeNameBuilder();
-        names.AddIpAddress(IPAddress.Loopback);
-        request.CertificateExtensions.Add(names.Build());
-        using var certificate = request.CreateSelfSigned(DateTimeOffset.UtcNow.AddDays(-1), DateTimeOffset.UtcNow.AddDays(2));
-        var certificatePath = Path.Combine(directory, "fullchain.pem");
-        var keyPath = Path.Combine(directory, "privkey.pem");
-        await File.WriteAllTextAsync(certificatePath, certificate.ExportCertificatePem());
-        await File.WriteAllTextAsync(keyPath, key.ExportPkcs8PrivateKeyPem());
+        var (certificatePath, keyPath) = await LoopbackCertificate.WritePemAsync(directory);
 
         var site = await File.ReadAllTextAsync(SiteTemplatePath);
         site = Substitute(site, "server 127.0.0.1:8080;", $"server 127.0.0.1:{parleyPort};");

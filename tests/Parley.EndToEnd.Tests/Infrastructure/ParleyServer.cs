@@ -18,6 +18,7 @@ internal sealed class ParleyServer : IAsyncDisposable
 
     private readonly string[] _settings;
     private WebApplication? _app;
+    private string? _temporaryDirectory;
 
     private ParleyServer(string[] settings) => _settings = settings;
 
@@ -26,7 +27,20 @@ internal sealed class ParleyServer : IAsyncDisposable
 
     public bool IsRunning => _app is not null;
 
-    public static async Task<ParleyServer> StartAsync(params string[] extraSettings)
+    public static Task<ParleyServer> StartAsync(params string[] extraSettings) => StartOnAsync("http://127.0.0.1:0", extraSettings);
+
+    /// <summary>Parley serving HTTPS itself on 127.0.0.1 with a self-signed certificate (the pages ignore certificate errors).</summary>
+    public static async Task<ParleyServer> StartHttpsAsync(params string[] extraSettings)
+    {
+        var directory = Directory.CreateTempSubdirectory("parley-https-").FullName;
+        var (certificatePath, keyPath) = await LoopbackCertificate.WritePemAsync(directory);
+        var server = await StartOnAsync("https://127.0.0.1:0",
+            [$"--Https:CertificatePath={certificatePath}", $"--Https:KeyPath={keyPath}", .. extraSettings]);
+        server._temporaryDirectory = directory;
+        return server;
+    }
+
+    private static async Task<ParleyServer> StartOnAsync(string url, string[] extraSettings)
     {
         var server = new ParleyServer(
         [
@@ -43,7 +57,7 @@ internal sealed class ParleyServer : IAsyncDisposable
             "--Drain:TurnGrace=00:00:00",
             .. extraSettings,
         ]);
-        await server.StartOnAsync("http://127.0.0.1:0");
+        await server.StartOnAsync(url);
         return server;
     }
 
@@ -60,7 +74,12 @@ internal sealed class ParleyServer : IAsyncDisposable
         await app.DisposeAsync();
     }
 
-    public ValueTask DisposeAsync() => new(StopAsync());
+    public async ValueTask DisposeAsync()
+    {
+        await StopAsync();
+        if (_temporaryDirectory is not null)
+            Directory.Delete(_temporaryDirectory, recursive: true);
+    }
 
     private async Task StartOnAsync(string url)
     {
