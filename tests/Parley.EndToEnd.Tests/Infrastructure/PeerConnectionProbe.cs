@@ -21,10 +21,13 @@ internal static class PeerConnectionProbe
         })();
         """;
 
-    /// <summary>Every peer connection not yet closed: signaling state, connection state, local ICE ufrag.</summary>
+    /// <summary>
+    /// Every peer connection in a call with a peer (not closed, with a remote description: the spare answering connection
+    /// and a prepared offer nobody answered are left out): signaling state, connection state, local ICE ufrag.
+    /// </summary>
     public const string Read = """
         () => JSON.stringify(window.__parleyTestConnections
-          .filter(pc => pc.connectionState !== 'closed')
+          .filter(pc => pc.connectionState !== 'closed' && pc.remoteDescription !== null)
           .map(pc => ({
             signalingState: pc.signalingState,
             connectionState: pc.connectionState,
