@@ -225,9 +225,12 @@ internal sealed unsafe class UdpSendBatch : IDisposable
                     && previous->Header.IovLength < MaxSegments && SameName(previous, entry))
                 {
                     // Another segment of the previous message: same socket, same destination, not longer.
-                    previous->Header.IovLength++;
+                    if (previous->Header.IovLength++ == 1)
+                    {
+                        SetSegmentSize(messages - 1, (ushort)segmentBytes); // a second segment: now it is segmented
+                    }
+
                     messageBytes += entry.Length;
-                    SetSegmentSize(messages - 1, (ushort)segmentBytes);
                     segmentBytes = entry.Length == segmentBytes ? segmentBytes : 0; // a shorter one ends it
                     continue;
                 }
@@ -270,11 +273,6 @@ internal sealed unsafe class UdpSendBatch : IDisposable
     private void SetSegmentSize(int message, ushort segmentBytes)
     {
         MMsgHdr* header = _messages + message;
-        if (header->Header.Control is not null)
-        {
-            return;
-        }
-
         byte* control = _control + (message * SegmentControlBytes);
         *(nuint*)control = (nuint)(sizeof(nuint) + 8 + sizeof(ushort)); // cmsg_len = CMSG_LEN(2)
         *(int*)(control + sizeof(nuint)) = SolUdp;
