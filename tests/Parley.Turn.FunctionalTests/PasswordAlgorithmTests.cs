@@ -34,18 +34,7 @@ public sealed class PasswordAlgorithmTests
         Assert.Equal(StunClass.SuccessResponse, permission.Class);
         Assert.True(permission.VerifiesSha256With(key));
 
-        await client.SendAsync(TurnMessages.Send(peer.Address, [1, 2, 3]));
-        var received = await peer.ReceiveAsync();
-        Assert.NotNull(received);
-        Assert.Equal(relayed, received.Value.From);
-        Assert.Equal([1, 2, 3], received.Value.Data);
-
-        await peer.SendAsync([4, 5, 6, 7, 8], relayed);
-        byte[]? indication = await client.ReceiveAsync();
-        Assert.NotNull(indication);
-        (TransportAddress from, byte[] data) = TurnMessages.ReadDataIndication(indication);
-        Assert.Equal(peer.Address, from);
-        Assert.Equal([4, 5, 6, 7, 8], data);
+        await client.AssertSendAndDataIndicationAsync(peer, relayed);
 
         TurnResponse delete = await client.RequestAsync(c => TurnMessages.Refresh(c, 0));
         Assert.True(delete.VerifiesSha256With(key));

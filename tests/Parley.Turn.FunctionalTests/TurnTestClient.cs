@@ -166,6 +166,26 @@ public sealed class TurnTestClient : IAsyncDisposable
     public Task<TurnResponse> AllocateAsync() =>
         RequestAsync(c => TurnMessages.NextAllocate(c));
 
+    /// <summary>
+    /// With a permission for <paramref name="peer"/> installed: a Send indication reaches the peer from
+    /// <paramref name="relayed"/>, and the peer's answer comes back as a Data indication naming the peer.
+    /// </summary>
+    public async Task AssertSendAndDataIndicationAsync(PeerSocket peer, TransportAddress relayed)
+    {
+        await SendAsync(TurnMessages.Send(peer.Address, [1, 2, 3]));
+        var received = await peer.ReceiveAsync();
+        Assert.NotNull(received);
+        Assert.Equal(relayed, received.Value.From);
+        Assert.Equal([1, 2, 3], received.Value.Data);
+
+        await peer.SendAsync([4, 5, 6, 7, 8], relayed);
+        byte[]? indication = await ReceiveAsync();
+        Assert.NotNull(indication);
+        (TransportAddress from, byte[] data) = TurnMessages.ReadDataIndication(indication);
+        Assert.Equal(peer.Address, from);
+        Assert.Equal([4, 5, 6, 7, 8], data);
+    }
+
     public async ValueTask DisposeAsync()
     {
         if (_stream is not null)

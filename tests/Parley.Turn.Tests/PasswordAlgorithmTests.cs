@@ -97,11 +97,7 @@ public sealed class PasswordAlgorithmTests : IDisposable
         var buffer = new byte[512];
         var writer = new StunMessageWriter(buffer, StunMessageType.AllocateRequest, StunTransactionId.NewRandom());
         writer.WriteRequestedTransport(17);
-        writer.WriteText(StunAttributeType.Username, credentials.Username);
-        writer.WriteText(StunAttributeType.Realm, credentials.Realm);
-        writer.WriteNonce(credentials.Nonce);
-        writer.WriteAttribute(StunAttributeType.PasswordAlgorithms, credentials.PasswordAlgorithms!);
-        writer.WritePasswordAlgorithm(StunPasswordAlgorithm.Sha256);
+        TurnMessages.WriteCredentials(ref writer, credentials); // SHA-256 chosen from the offer
         int offset = writer.Length;
         Span<byte> value = writer.Reserve(StunAttributeType.MessageIntegritySha256, 16); // §14.6: at least 16 bytes
         HMACSHA256.HashData(credentials.Key, buffer.AsSpan(0, offset)).AsSpan(0, 16).CopyTo(value);
@@ -286,11 +282,7 @@ public sealed class PasswordAlgorithmTests : IDisposable
         byte[] request = TurnMessages.Build(StunMessageType.AllocateRequest, (ref StunMessageWriter w) =>
         {
             w.WriteRequestedTransport(17);
-            w.WriteText(StunAttributeType.Username, credentials.Username);
-            w.WriteText(StunAttributeType.Realm, credentials.Realm);
-            w.WriteNonce(credentials.Nonce);
-            w.WriteAttribute(StunAttributeType.PasswordAlgorithms, credentials.PasswordAlgorithms!);
-            w.WritePasswordAlgorithm(StunPasswordAlgorithm.Sha256);
+            TurnMessages.WriteCredentials(ref w, credentials); // SHA-256 chosen from the offer
             w.WriteMessageIntegrity(credentials.Key);
             w.WriteMessageIntegritySha256(new byte[32]); // wrong key
         });

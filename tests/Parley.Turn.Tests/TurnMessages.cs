@@ -151,19 +151,7 @@ public static class TurnMessages
         attributes?.Invoke(ref writer);
         if (credentials is not null)
         {
-            writer.WriteText(StunAttributeType.Username, credentials.Username);
-            writer.WriteText(StunAttributeType.Realm, credentials.Realm);
-            writer.WriteNonce(credentials.Nonce);
-            if (credentials.PasswordAlgorithms is { } offered)
-            {
-                writer.WriteAttribute(StunAttributeType.PasswordAlgorithms, offered);
-            }
-
-            if (credentials.PasswordAlgorithm is { } chosen)
-            {
-                writer.WritePasswordAlgorithm(chosen);
-            }
-
+            WriteCredentials(ref writer, credentials);
             if (credentials.BothIntegrities || !credentials.IntegritySha256)
             {
                 writer.WriteMessageIntegrity(credentials.Key);
@@ -182,6 +170,26 @@ public static class TurnMessages
 
         Assert.False(writer.HasOverflowed);
         return writer.Written.ToArray();
+    }
+
+    /// <summary>
+    /// The credential attributes before the integrity: USERNAME, REALM, NONCE, and PASSWORD-ALGORITHMS and
+    /// PASSWORD-ALGORITHM when the client took up an offer (for tests that write the integrity themselves).
+    /// </summary>
+    public static void WriteCredentials(ref StunMessageWriter writer, ClientCredentials credentials)
+    {
+        writer.WriteText(StunAttributeType.Username, credentials.Username);
+        writer.WriteText(StunAttributeType.Realm, credentials.Realm);
+        writer.WriteNonce(credentials.Nonce);
+        if (credentials.PasswordAlgorithms is { } offered)
+        {
+            writer.WriteAttribute(StunAttributeType.PasswordAlgorithms, offered);
+        }
+
+        if (credentials.PasswordAlgorithm is { } chosen)
+        {
+            writer.WritePasswordAlgorithm(chosen);
+        }
     }
 
     public static byte[] Allocate(ClientCredentials? credentials, StunTransactionId? id = null, AttributeWriter? extra = null, byte transport = 17) =>
